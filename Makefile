@@ -1,0 +1,27 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test lint clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/govarchive demo --data demo-data
+
+test: venv
+	$(BIN)/ruff check crawler archive pipelines tests
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check crawler archive pipelines tests bench
+
+clean:
+	rm -rf $(VENV) demo-data archive-data

@@ -1,0 +1,101 @@
+"""From an HTTP exchange (live, or read back from a WARC) to a history Capture."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+
+from .history import Capture
+from .warc import Exchange, RecordRef
+
+MAX_DECODED = 64 * 1024 * 1024  # decoded size limit: a gzip bomb stops here
+
+
+class DecodeError(ValueError):
+    """A payload could not be content-decoded (corrupt, or larger than allowed once decoded)."""
+
+
+def payload_digest(payload: bytes) -> str:
+    """Return the WARC payload digest: sha1, base32."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(payload).digest()).decode("ascii")
+
+
+def header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """Return the last value of a header (case-insensitive)."""
+    name = name.lower()
+    value = None
+    for k, v in headers:
+        if k.lower() == name:
+            value = v
+    return value
+
+
+def decode_content(payload: bytes, encoding: str | None, limit: int = MAX_DECODED) -> bytes:
+    """Undo Content-Encoding (gzip, deflate, br), refusing to inflate past ``limit`` bytes."""
+    codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
+    data = payload
+    for coding in reversed(codings):
+        if coding in ("gzip", "x-gzip", "deflate"):
+            data = _inflate(data, coding, limit)
+        elif coding == "br":
+            try:
+                import brotli
+            except ImportError as exc:  # pragma: no cover - brotli ships with scrapy's extras
+                raise DecodeError("brotli payload but the brotli module is missing") from exc
+            data = brotli.decompress(data)
+            if len(data) > limit:
+                raise DecodeError(f"decoded payload larger than {limit} bytes")
+        elif coding != "identity":
+            raise DecodeError(f"unknown content encoding {coding!r}")
+    return data
+
+
+def _inflate(data: bytes, coding: str, limit: int) -> bytes:
+    wbits = 31 if coding != "deflate" else 15
+    for bits in ((wbits,) if coding != "deflate" else (15, -15)):
+        d = zlib.decompressobj(bits)
+        try:
+            out = d.decompress(data, limit + 1)
+        except zlib.error:
+            continue
+        if len(out) > limit:
+            raise DecodeError(f"decompression bomb: more than {limit} bytes once decoded")
+        return out
+    raise DecodeError(f"corrupt {coding} payload")
+
+
+def to_capture(ex: Exchange, ref: RecordRef | None, crawl_id: str | None, *, record_type: str = "response",
+               payload: bytes | None = None, site: str | None = None, overrides: dict | None = None) -> Capture:
+    """Build the Capture the history records for one exchange."""
+    headers = ex.response_headers
+    error = None
+    body = None
+    source = payload if payload is not None else (ex.payload if record_type == "response" else None)
+    if source is not None and ex.status != 304:
+        try:
+            body = decode_content(source, header(headers, "Content-Encoding"))
+        except DecodeError as exc:
+            error = "decompression_bomb" if "bomb" in str(exc) else "decode_error"
+    return Capture(
+        url=ex.url, fetched_at=(ref.date if ref else ex.date) or "", crawl_id=crawl_id, status=ex.status,
+        error=error, content_type=header(headers, "Content-Type"), payload=body,
+        record_type=record_type, warc_file=ref.filename if ref else None,
+        warc_offset=ref.offset if ref else None, warc_length=ref.length if ref else None,
+        record_id=ref.record_id if ref else None,
+        payload_digest=(ref.payload_digest if ref and ref.payload_digest else
+                        payload_digest(ex.payload) if record_type == "response" else None),
+        etag=header(headers, "ETag"), last_modified=header(headers, "Last-Modified"),
+        location=_location(ex), site=site, overrides=overrides or {})
+
+
+def _location(ex: Exchange) -> str | None:
+    from urllib.parse import urljoin
+
+    loc = header(ex.response_headers, "Location")
+    return urljoin(ex.url, loc) if loc else None
+
+
+def is_robots(url: str) -> bool:
+    """True for robots.txt: archived, but not a page of the history."""
+    return url.split("?", 1)[0].endswith("/robots.txt")

@@ -1,0 +1,252 @@
+"""The govarchive command line: thin wrappers over the library; one clear line per error."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from . import queries as q
+from .db import data_dir, open_db
+from .errors import GovArchiveError
+
+DATA_HELP = "Data directory (WARC files and the database). Default ./archive-data or $GOVARCHIVE_DATA."
+
+
+class _Group(click.Group):
+    """Turn library errors into one line on stderr (exit 1), never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        try:
+            return super().invoke(ctx)
+        except GovArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+        except BrokenPipeError:
+            sys.exit(0)
+
+
+def data_option(f):  # noqa: ANN001, ANN201
+    return click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        envvar="GOVARCHIVE_DATA", help=DATA_HELP)(f)
+
+
+def _db(data: Path | None):  # noqa: ANN202
+    return open_db(data_dir(data), create=False)
+
+
+def _emit_json(value: object) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _emit_csv(rows: list[dict]) -> None:
+    if not rows:
+        return
+    w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for k, v in r.items()})
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="govarchive")
+def main() -> None:
+    """Archive Chinese government disclosure sites; track every version; diff and search them."""
+
+
+@main.command()
+@click.argument("urls", nargs=-1)
+@click.option("--site", help="Site profile name (sites/NAME.toml) or path to a profile file.")
+@data_option
+@click.option("--concurrency", type=click.IntRange(1, 64), help="Requests in flight per host.")
+@click.option("--max-pages", type=click.IntRange(1), help="Stop after this many responses.")
+def crawl(urls: tuple[str, ...], site: str | None, data: Path | None, concurrency: int | None,
+          max_pages: int | None) -> None:
+    """Crawl URLs within their hosts; also recheck every page the archive already knows."""
+    from .crawl import run_crawl
+
+    profile = None
+    if site:
+        from .sites import load_profile
+
+        profile = load_profile(site)
+    start = list(urls) or list((profile or {}).get("start_urls") or [])
+    summary = run_crawl(data_dir(data), start, site=(profile or {}).get("name") or site,
+                        concurrency=concurrency, max_pages=max_pages, profile=profile)
+    for line in summary.lines():
+        click.echo(line, err=True)
+    if summary.reason not in ("finished", "closespider_pagecount") or summary.fetched == 0:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--since", help="Only events at or after this date (YYYY-MM-DD or ISO time).")
+@click.option("--kind", help="Only this kind (added, changed, removed, restored, delisted …).")
+@click.option("--site", help="Only this site.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@data_option
+def changes(since: str | None, kind: str | None, site: str | None, as_json: bool, data: Path | None) -> None:
+    """List change events, oldest first."""
+    rows = q.changes(_db(data), since=since, kind=kind, site=site)
+    if as_json:
+        return _emit_json(rows)
+    for r in rows:
+        extra = " [silent revision]" if r["silent_revision"] else ""
+        fields = f" ({', '.join(r['fields'])})" if r["fields"] and r["kind"] == "changed" else ""
+        click.echo(f"{r['at'][:19]}  {r['kind']:<9} {r['title'] or ''}{fields}{extra}\n{'':21}{r['url']}")
+
+
+@main.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@data_option
+def history(url: str, as_json: bool, data: Path | None) -> None:
+    """Show every capture and every distinct version of one page."""
+    h = q.history(_db(data), url)
+    if as_json:
+        return _emit_json(h)
+    click.echo(f"{h['url']}  ({h['kind'] or 'unknown'}, {h['state']})")
+    click.echo("captures:")
+    for c in h["captures"]:
+        what = c["error"] or c["status"]
+        ver = f" v{c['version']}" if c["version"] else ""
+        click.echo(f"  {c['fetched_at'][:19]}  {what!s:<6} {c['record_type']:<8}{ver}  {c['warc_file']}")
+    click.echo("versions:")
+    for v in h["versions"]:
+        click.echo(f"  v{v['number']}  {v['first_seen'][:19]} … {v['last_seen'][:19]}  {v['title'] or ''}")
+    if h["changes"]:
+        click.echo("changes:")
+        for e in h["changes"]:
+            click.echo(f"  {e['at'][:19]}  {e['kind']:<9} {e['summary'] or ''}")
+
+
+@main.command()
+@click.argument("url")
+@click.option("--version", "number", type=int, help="Version number (default: current).")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@data_option
+def show(url: str, number: int | None, as_json: bool, data: Path | None) -> None:
+    """Show the normalised record of a page."""
+    rec = q.record(_db(data), url, number)
+    if as_json:
+        return _emit_json(rec)
+    for key in ("url", "version", "title", "published", "source", "index_no", "category", "publisher",
+                "written_on", "doc_no", "subject", "signed_by", "signed_on", "contact"):
+        if rec.get(key) not in (None, ""):
+            click.echo(f"{key:>10}: {rec[key]}")
+    for a in rec["attachments"]:
+        click.echo(f"{'attachment':>10}: {a['name']} <{a['url']}>")
+    click.echo("")
+    click.echo(rec["body"] or "")
+
+
+@main.command()
+@click.argument("url")
+@click.option("--from", "from_n", type=int, help="Old version number.")
+@click.option("--to", "to_n", type=int, help="New version number.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@data_option
+def diff(url: str, from_n: int | None, to_n: int | None, fmt: str, data: Path | None) -> None:
+    """Diff two versions of a page (default: the last two), sentence- and word-aligned for Chinese."""
+    from .diff import format_text
+
+    d = q.diff(_db(data), url, from_n, to_n)
+    if fmt == "json":
+        return _emit_json(d)
+    click.echo(format_text(d, color=sys.stdout.isatty()))
+
+
+@main.command()
+@click.argument("query")
+@click.option("--site", help="Only this site.")
+@click.option("--kind", type=click.Choice(["article", "list", "home", "attachment", "other"]))
+@click.option("--since", help="Published (or first seen) on or after this date.")
+@click.option("--until", help="Published (or first seen) before this date.")
+@click.option("--field", type=click.Choice(["title", "body", "attachments"]))
+@click.option("--all-versions", is_flag=True, help="Search every version, not only the latest.")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV output.")
+@data_option
+def search(query: str, site: str | None, kind: str | None, since: str | None, until: str | None,
+           field: str | None, all_versions: bool, limit: int, as_json: bool, as_csv: bool,
+           data: Path | None) -> None:
+    """Full-text search (exact for Chinese words of any length)."""
+    from .search import search as run
+
+    rows = run(_db(data), query, limit=limit, site=site, kind=kind, since=since, until=until, field=field,
+               all_versions=all_versions)
+    if as_json:
+        return _emit_json(rows)
+    if as_csv:
+        return _emit_csv(rows)
+    for r in rows:
+        gone = "  [removed]" if r["removed"] else ""
+        click.echo(f"{r['published'] or '':<16} {r['title'] or ''} (v{r['version']}){gone}\n  {r['url']}\n"
+                   f"  {r['snippet']}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", help="The URL the file was fetched from (resolves links).")
+@click.option("--content-type", help="The Content-Type it was served with.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def extract(file: Path, url: str | None, content_type: str | None, as_json: bool) -> None:
+    """Normalise one saved HTML file or attachment (no database)."""
+    from pipelines.extract import extract as run
+
+    rec = run(file.read_bytes(), url or file.resolve().as_uri(), content_type).to_dict()
+    if as_json:
+        return _emit_json(rec)
+    for key in ("kind", "title", "published", "source", "index_no", "publisher", "written_on", "doc_no",
+                "signed_by", "signed_on", "contact", "charset"):
+        if rec.get(key):
+            click.echo(f"{key:>10}: {rec[key]}")
+    click.echo("")
+    click.echo(rec["body"])
+
+
+@main.command()
+@data_option
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the rebuilt database into this directory instead of replacing the data dir's.")
+def reindex(data: Path | None, into: Path | None) -> None:
+    """Rebuild the database from the WARC files alone."""
+    from .reindex import reindex as run
+
+    counts = run(data_dir(data), into)
+    click.echo(f"rebuilt from {counts['records']} records: {counts['captures']} captures in "
+               f"{counts['crawls']} crawls", err=True)
+
+
+@main.command("demo-site")
+@click.option("--edition", type=click.IntRange(1, 3), default=1, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+def demo_site(edition: int, port: int) -> None:
+    """Serve the bundled demo site (an edition of it) on 127.0.0.1 until interrupted."""
+    from .demosite import DemoSite
+
+    site = DemoSite(edition=edition, port=port)
+    click.echo(f"demo site edition {edition} at {site.url} (Ctrl-C to stop)", err=True)
+    try:
+        site.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.httpd.server_close()
+
+
+@main.command()
+@data_option
+def demo(data: Path | None) -> None:
+    """Crawl the demo site's edition 1, then edition 2, and show what changed."""
+    from .demo import run_demo
+
+    run_demo(data_dir(data) if data else Path("demo-data"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Run one crawl in this process (Scrapy's reactor runs once per process: the CLI is that process)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from .errors import GovArchiveError
+
+
+@dataclass
+class CrawlSummary:
+    """What a crawl did, for the CLI's closing lines."""
+
+    crawl_id: str | None
+    reason: str
+    fetched: int
+    revisits: int
+    events: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    warc_bytes: int = 0
+    conditional: int = 0
+
+    def lines(self) -> list[str]:
+        ev = self.events
+        out = [f"crawl {self.crawl_id}: {self.reason}",
+               f"  fetched {self.fetched} ({self.revisits} unchanged revisits, "
+               f"{self.conditional} conditional requests), {self.warc_bytes:,} WARC bytes written",
+               f"  new {ev.get('added', 0)}, changed {ev.get('changed', 0)}, removed {ev.get('removed', 0)}, "
+               f"restored {ev.get('restored', 0)}, delisted {ev.get('delisted', 0)}, "
+               f"errors {sum(self.errors.values())}"]
+        other = {k: v for k, v in ev.items() if k not in ("added", "changed", "removed", "restored", "delisted")}
+        if other:
+            out.append("  other events: " + ", ".join(f"{k} {v}" for k, v in sorted(other.items())))
+        if self.errors:
+            out.append("  errors: " + ", ".join(f"{k} {v}" for k, v in sorted(self.errors.items())))
+        return out
+
+
+def build_settings(data: Path, urls: list[str], *, site: str | None = None, concurrency: int | None = None,
+                   max_pages: int | None = None, profile: dict | None = None,
+                   extra: dict | None = None) -> Settings:
+    """Return the Scrapy settings of one crawl: the project's, then the site profile's, then the CLI's."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    profile = profile or {}
+    for key, value in (profile.get("settings") or {}).items():
+        settings.set(key, value, priority="project")
+    settings.set("GOVARCHIVE_DATA", str(data), priority="cmdline")
+    settings.set("GOVARCHIVE_START_URLS", urls, priority="cmdline")
+    settings.set("GOVARCHIVE_SITE", site or profile.get("name") or urlsplit(urls[0]).netloc, priority="cmdline")
+    if profile.get("extract"):
+        settings.set("GOVARCHIVE_EXTRACT_OVERRIDES", profile["extract"], priority="cmdline")
+    if concurrency:
+        settings.set("CONCURRENT_REQUESTS", max(concurrency, 1), priority="cmdline")
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency, priority="cmdline")
+        settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY", float(concurrency), priority="cmdline")
+    if max_pages:
+        settings.set("CLOSESPIDER_PAGECOUNT", max_pages, priority="cmdline")
+    if profile.get("max_depth"):
+        settings.set("DEPTH_LIMIT", int(profile["max_depth"]), priority="cmdline")
+    for key, value in (extra or {}).items():
+        settings.set(key, value, priority="cmdline")
+    if not sys.stderr.isatty():
+        settings.set("LOG_LEVEL", settings.get("LOG_LEVEL_NOTTY", "WARNING"), priority="cmdline")
+    return settings
+
+
+def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurrency: int | None = None,
+              max_pages: int | None = None, profile: dict | None = None,
+              extra: dict | None = None) -> CrawlSummary:
+    """Crawl ``urls`` (and every page already known in scope) into the data directory."""
+    if not urls:
+        raise GovArchiveError("nothing to crawl: give a URL or --site")
+    for url in urls:
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise GovArchiveError(f"not an http(s) URL: {url}")
+    from crawler.spiders.govsite import GovSiteSpider
+
+    settings = build_settings(data, urls, site=site, concurrency=concurrency, max_pages=max_pages,
+                              profile=profile, extra=extra)
+    process = CrawlerProcess(settings)
+    hosts = (profile or {}).get("hosts") or sorted({urlsplit(u).netloc for u in urls})
+    crawler = process.create_crawler(GovSiteSpider)
+    process.crawl(crawler, start_urls=urls, hosts=hosts, prefixes=" ".join((profile or {}).get("prefixes") or []),
+                  deny=(profile or {}).get("deny") or [])
+    process.start()
+    stats = crawler.stats.get_stats()
+    events = {k.split("/")[-1]: v for k, v in stats.items() if k.startswith("govarchive/events/")}
+    errors = {k.split("/")[-1]: v for k, v in stats.items() if k.startswith("govarchive/errors/")}
+    return CrawlSummary(
+        crawl_id=stats.get("govarchive/crawl_id"), reason=str(stats.get("finish_reason", "unknown")),
+        fetched=int(stats.get("response_received_count", 0)),
+        revisits=int(stats.get("govarchive/records/revisit", 0)), events=events, errors=errors,
+        warc_bytes=int(stats.get("govarchive/warc_bytes", 0)),
+        conditional=int(stats.get("govarchive/conditional_requests", 0)))

@@ -1,0 +1,123 @@
+"""The SQLite history database: schema (sqlite-utils migrations), connection, views."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from .errors import EmptyArchive
+
+DB_NAME = "govarchive.db"
+migrations = Migrations("govarchive")
+
+
+def data_dir(path: str | os.PathLike | None = None) -> Path:
+    """Return the data directory: the argument, $GOVARCHIVE_DATA, or ./archive-data."""
+    return Path(path or os.environ.get("GOVARCHIVE_DATA") or "archive-data")
+
+
+def warc_dir(data: Path) -> Path:
+    """Return where the WARC files of a data directory live."""
+    return data / "warcs"
+
+
+def open_db(data: str | os.PathLike | None = None, create: bool = True) -> sqlite_utils.Database:
+    """Open (and migrate) the database of a data directory; WAL so readers never block the crawl."""
+    root = data_dir(data)
+    path = root / DB_NAME
+    if not create and not path.exists():
+        raise EmptyArchive(f"no archive in {root} (run `govarchive crawl URL --data {root}` first)")
+    root.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.conn.execute("PRAGMA journal_mode=WAL")
+    db.conn.execute("PRAGMA busy_timeout=30000")
+    db.conn.execute("PRAGMA synchronous=NORMAL")
+    db.conn.execute("PRAGMA foreign_keys=ON")
+    if create:
+        migrations.apply(db)
+    return db
+
+
+@migrations()
+def m001_history(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sites (
+            name TEXT PRIMARY KEY, hosts TEXT, start_urls TEXT, created TEXT
+        );
+        CREATE TABLE crawls (
+            id TEXT PRIMARY KEY, site TEXT, started TEXT, finished TEXT, reason TEXT,
+            start_urls TEXT, stats TEXT
+        );
+        CREATE TABLE pages (
+            id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, site TEXT, kind TEXT,
+            first_seen TEXT, last_seen TEXT, state TEXT NOT NULL DEFAULT 'new',
+            current_version INTEGER, listed INTEGER NOT NULL DEFAULT 0,
+            error_streak INTEGER NOT NULL DEFAULT 0, last_status INTEGER, title TEXT
+        );
+        CREATE TABLE versions (
+            id INTEGER PRIMARY KEY, page_id INTEGER NOT NULL REFERENCES pages(id),
+            number INTEGER NOT NULL, content_hash TEXT NOT NULL, kind TEXT,
+            title TEXT, published TEXT, source TEXT, index_no TEXT, category TEXT, publisher TEXT,
+            written_on TEXT, doc_no TEXT, subject TEXT, body TEXT, signed_by TEXT, signed_on TEXT,
+            contact TEXT, attachments TEXT, items TEXT, links TEXT, charset TEXT,
+            first_seen TEXT, last_seen TEXT, first_capture INTEGER,
+            UNIQUE (page_id, number)
+        );
+        CREATE TABLE captures (
+            id INTEGER PRIMARY KEY, page_id INTEGER NOT NULL REFERENCES pages(id), crawl_id TEXT,
+            url TEXT NOT NULL, fetched_at TEXT NOT NULL, status INTEGER, error TEXT,
+            record_type TEXT, warc_file TEXT, warc_offset INTEGER, warc_length INTEGER,
+            record_id TEXT, payload_digest TEXT, etag TEXT, last_modified TEXT,
+            content_type TEXT, location TEXT, version_id INTEGER REFERENCES versions(id)
+        );
+        CREATE TABLE changes (
+            id INTEGER PRIMARY KEY, page_id INTEGER NOT NULL REFERENCES pages(id), url TEXT NOT NULL,
+            kind TEXT NOT NULL, at TEXT NOT NULL, crawl_id TEXT, from_version INTEGER, to_version INTEGER,
+            fields TEXT, silent_revision INTEGER NOT NULL DEFAULT 0, significance REAL,
+            summary TEXT, title TEXT
+        );
+        CREATE INDEX captures_page ON captures(page_id, fetched_at);
+        CREATE INDEX captures_digest ON captures(payload_digest);
+        CREATE INDEX versions_page ON versions(page_id, number);
+        CREATE INDEX versions_hash ON versions(page_id, content_hash);
+        CREATE INDEX changes_at ON changes(at);
+        CREATE INDEX pages_site ON pages(site, state);
+        """
+    )
+
+
+@migrations()
+def m002_search(db: sqlite_utils.Database) -> None:
+    # Bigram shadow text: exact for Chinese queries of 2+ characters (see archive/search.py).
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE search_index USING fts5(
+            title, body, attachments, tokenize = 'unicode61 remove_diacritics 0'
+        );
+        """
+    )
+
+
+@migrations()
+def m003_views(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE VIEW latest_versions AS
+            SELECT p.url, p.site, p.state, v.* FROM pages p JOIN versions v ON v.id = p.current_version;
+        CREATE VIEW removed_pages AS
+            SELECT p.url, p.site, p.title, c.at AS removed_at FROM pages p
+            JOIN changes c ON c.page_id = p.id AND c.kind = 'removed'
+            WHERE p.state = 'removed'
+              AND c.id = (SELECT max(id) FROM changes WHERE page_id = p.id AND kind = 'removed');
+        CREATE VIEW silent_revisions AS
+            SELECT c.url, c.title, c.at, c.from_version, c.to_version, c.fields, c.significance
+            FROM changes c WHERE c.silent_revision = 1;
+        CREATE VIEW changes_per_site_month AS
+            SELECT p.site, substr(c.at, 1, 7) AS month, c.kind, count(*) AS n
+            FROM changes c JOIN pages p ON p.id = c.page_id GROUP BY 1, 2, 3;
+        """
+    )

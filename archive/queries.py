@@ -1,0 +1,110 @@
+"""Read the history: change events, a page's captures and versions, a normalised record, a diff."""
+
+from __future__ import annotations
+
+import json
+
+import sqlite_utils
+
+from .diff import version_diff
+from .errors import UnknownURL, UnknownVersion
+
+RECORD_FIELDS = ("title", "published", "source", "index_no", "category", "publisher", "written_on",
+                 "doc_no", "subject", "body", "signed_by", "signed_on", "contact")
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> list[dict]:
+    return list(db.query(sql, params))
+
+
+def page_row(db: sqlite_utils.Database, url: str) -> dict:
+    """Return the pages row of ``url`` (also matching without a trailing slash difference)."""
+    rows = _rows(db, "SELECT * FROM pages WHERE url = ? OR url = ? OR url = ?",
+                 [url, url.rstrip("/"), url + "/" if not url.endswith("/") else url])
+    if not rows:
+        raise UnknownURL(f"the archive has no page {url}")
+    return rows[0]
+
+
+def changes(db: sqlite_utils.Database, since: str | None = None, kind: str | None = None,
+            site: str | None = None) -> list[dict]:
+    """Return change events, oldest first."""
+    where, params = ["1"], []
+    if since:
+        where.append("c.at >= ?")
+        params.append(since)
+    if kind:
+        where.append("c.kind = ?")
+        params.append(kind)
+    if site:
+        where.append("p.site = ?")
+        params.append(site)
+    out = []
+    for r in _rows(db, f"SELECT c.*, p.site FROM changes c JOIN pages p ON p.id = c.page_id "
+                       f"WHERE {' AND '.join(where)} ORDER BY c.at, c.id", params):
+        out.append({"url": r["url"], "kind": r["kind"], "at": r["at"], "title": r["title"],
+                    "site": r["site"], "from_version": r["from_version"], "to_version": r["to_version"],
+                    "fields": json.loads(r["fields"]) if r["fields"] else [],
+                    "silent_revision": bool(r["silent_revision"]), "significance": r["significance"],
+                    "summary": r["summary"], "crawl_id": r["crawl_id"], "id": r["id"]})
+    return out
+
+
+def history(db: sqlite_utils.Database, url: str) -> dict:
+    """Return every capture and every distinct version of one page."""
+    page = page_row(db, url)
+    caps = _rows(db, "SELECT c.fetched_at, c.status, c.error, c.record_type, c.warc_file, c.warc_offset, "
+                     "c.payload_digest, v.number AS version FROM captures c LEFT JOIN versions v "
+                     "ON v.id = c.version_id WHERE c.page_id = ? ORDER BY c.id", [page["id"]])
+    versions = _rows(db, "SELECT number, content_hash, title, published, first_seen, last_seen "
+                         "FROM versions WHERE page_id = ? ORDER BY number", [page["id"]])
+    events = _rows(db, "SELECT kind, at, from_version, to_version, summary FROM changes "
+                       "WHERE page_id = ? ORDER BY at, id", [page["id"]])
+    return {"url": page["url"], "state": page["state"], "kind": page["kind"], "captures": caps,
+            "versions": versions, "changes": events}
+
+
+def version(db: sqlite_utils.Database, url: str, number: int | None = None) -> tuple[dict, dict]:
+    """Return (page, version row) — the current version unless ``number`` is given."""
+    page = page_row(db, url)
+    if number is None:
+        if page["current_version"] is None:
+            raise UnknownVersion(f"{page['url']} has no version with content (state: {page['state']})")
+        row = db["versions"].get(page["current_version"])
+    else:
+        rows = _rows(db, "SELECT * FROM versions WHERE page_id = ? AND number = ?", [page["id"], number])
+        if not rows:
+            raise UnknownVersion(f"{page['url']} has no version {number}")
+        row = rows[0]
+    return page, row
+
+
+def record(db: sqlite_utils.Database, url: str, number: int | None = None) -> dict:
+    """Return the normalised record of a page version (the `govarchive show` contract)."""
+    page, row = version(db, url, number)
+    out = {"url": page["url"], "version": row["number"], "kind": row["kind"], "state": page["state"]}
+    out.update({k: row[k] for k in RECORD_FIELDS})
+    out["attachments"] = [{"name": a["name"], "url": a["url"], "type": a.get("type")}
+                          for a in json.loads(row["attachments"] or "[]")]
+    out["first_seen"], out["last_seen"] = row["first_seen"], row["last_seen"]
+    return out
+
+
+def _content(row: dict) -> dict:
+    data = {k: row[k] for k in RECORD_FIELDS}
+    data["attachments"] = [{"name": a["name"], "url": a["url"]} for a in json.loads(row["attachments"] or "[]")]
+    return data
+
+
+def diff(db: sqlite_utils.Database, url: str, from_n: int | None = None, to_n: int | None = None) -> dict:
+    """Diff two versions of a page: by default the last two."""
+    page = page_row(db, url)
+    numbers = [r["number"] for r in _rows(db, "SELECT number FROM versions WHERE page_id = ? ORDER BY number",
+                                          [page["id"]])]
+    if len(numbers) < 2 and (from_n is None or to_n is None):
+        raise UnknownVersion(f"{page['url']} has {len(numbers)} version(s): nothing to diff")
+    to_n = to_n if to_n is not None else numbers[-1]
+    from_n = from_n if from_n is not None else max([n for n in numbers if n < to_n] or [numbers[0]])
+    _, a = version(db, url, from_n)
+    _, b = version(db, url, to_n)
+    return version_diff(page["url"], from_n, _content(a), to_n, _content(b))

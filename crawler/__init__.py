@@ -1,0 +1,1 @@
+"""govarchive's Scrapy project: spiders, middlewares, the archive extension, settings."""

@@ -1,0 +1,26 @@
+"""The govarchive Scrapy add-on: wires the archive components in with "addon" priority."""
+
+from __future__ import annotations
+
+from scrapy.settings import BaseSettings
+
+# Order numbers beside the built-ins: HttpCompressionMiddleware is 590, RetryMiddleware 550,
+# RedirectMiddleware 600. Conditional headers are added late (after UserAgent 500) so the WARC
+# request record shows them; failures are recorded at 50, after retries are exhausted.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ConditionalRequestMiddleware": 560,
+    "crawler.middlewares.FailureRecorderMiddleware": 50,
+}
+EXTENSIONS = {"crawler.extension.ArchiveExtension": 100}
+
+
+class GovArchiveAddon:
+    """Add the WARC/history extension and the conditional-request middleware."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        for key, components in (("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES),
+                                ("EXTENSIONS", EXTENSIONS)):
+            current = settings.getdict(key)
+            for path, order in components.items():
+                current.setdefault(path, order)
+            settings.set(key, current, "addon")

@@ -1,0 +1,215 @@
+"""The archive extension: every downloaded response goes to the WARC, then into the history.
+
+It listens to ``signals.response_downloaded``, which fires before any downloader middleware's
+``process_response``: the body is still content-encoded as sent (HttpCompressionMiddleware, 590,
+has not run) and every retried or redirected response is seen, so the WARC holds all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+from collections import Counter
+from datetime import UTC, datetime
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Request, Response
+
+from archive import __version__
+from archive.capture import is_robots, payload_digest, to_capture
+from archive.db import data_dir, open_db, warc_dir
+from archive.history import Capture, History
+from archive.warc import (IDENTICAL_PAYLOAD, SERVER_NOT_MODIFIED, Exchange, WarcWriter,
+                          repair_open_files, warc_date)
+
+logger = logging.getLogger(__name__)
+EVENT_STATS = ("added", "changed", "removed", "restored", "reverted", "delisted", "relisted", "moved",
+               "error", "blocked")
+
+
+def _latin1(value: bytes | str) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def headers_list(headers) -> list[tuple[str, str]]:  # noqa: ANN001 - scrapy Headers
+    """Every header value (repeated Set-Cookie included), decoded as latin-1."""
+    out = []
+    for key in headers.keys():
+        for value in headers.getlist(key):
+            out.append((_latin1(key), _latin1(value)))
+    return out
+
+
+def exchange_from(response: Response, request: Request) -> Exchange:
+    """Build the on-the-wire Exchange of a Scrapy response (body still content-encoded)."""
+    truncated = None
+    if "dataloss" in response.flags:
+        truncated = "disconnect"
+    elif "govarchive_truncated" in response.flags:
+        truncated = "length"
+    return Exchange(
+        url=response.url, status=response.status, response_headers=headers_list(response.headers),
+        payload=response.body, method=request.method, request_headers=headers_list(request.headers),
+        request_body=request.body or b"", ip_address=str(response.ip_address) if response.ip_address else None,
+        protocol=response.protocol or "HTTP/1.1", truncated=truncated, date=warc_date())
+
+
+def classify_failure(exc: BaseException) -> str:
+    """Name a download failure the way `govarchive history` shows it."""
+    name = type(exc).__name__
+    text = str(exc).lower()
+    if "timeout" in name.lower() or "timed out" in text:
+        return "timeout"
+    if "maxsize" in text or "exceeds" in text and "size" in text:
+        return "too_large"
+    if "dns" in name.lower():
+        return "dns_error"
+    if name in ("ConnectionRefusedError",) or "refused" in text:
+        return "connection_refused"
+    if name in ("ResponseFailed", "ConnectionLost", "PotentialDataLoss", "ConnectionDone",
+                "ResponseNeverReceived", "ConnectionAborted"):
+        return "connection_lost"
+    return "fetch_error"
+
+
+class ArchiveExtension:
+    """Write WARC records for every fetch and feed the SQLite history from them."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("GOVARCHIVE_ENABLED", True):
+            raise NotConfigured("GOVARCHIVE_ENABLED is off")
+        self.crawler = crawler
+        self.data = data_dir(settings.get("GOVARCHIVE_DATA"))
+        self.crawl_id = settings.get("GOVARCHIVE_CRAWL_ID") or (
+            datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3))
+        self.site = settings.get("GOVARCHIVE_SITE")
+        self.start_urls = settings.getlist("GOVARCHIVE_START_URLS")
+        self.overrides = settings.getdict("GOVARCHIVE_EXTRACT_OVERRIDES")
+        self.prefix = settings.get("GOVARCHIVE_WARC_PREFIX", "govarchive")
+        self.max_size = settings.getint("GOVARCHIVE_WARC_MAX_SIZE", 1_000_000_000)
+        self.error_crawls = settings.getint("GOVARCHIVE_ERROR_CRAWLS", 3)
+        self.events: Counter[str] = Counter()
+        self.db = None
+        self.history: History | None = None
+        self.writer: WarcWriter | None = None
+        self.digests: dict[str, tuple[str, str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        return ext
+
+    # -- lifecycle ----------------------------------------------------------
+    def spider_opened(self, spider) -> None:  # noqa: ANN001
+        wdir = warc_dir(self.data)
+        for name, cut in repair_open_files(wdir) if wdir.exists() else []:
+            logger.warning("repaired %s: cut %d bytes of an unfinished record", name, cut)
+        self.db = open_db(self.data)
+        self.history = History(self.db, error_crawls=self.error_crawls)
+        for digest, url, date in self.db.execute(
+                "SELECT payload_digest, url, fetched_at FROM captures WHERE record_type = 'response' "
+                "AND status = 200 AND payload_digest IS NOT NULL"):
+            self.digests.setdefault(digest, (url, date))
+        s = self.crawler.settings
+        info = {"operator": s.get("GOVARCHIVE_OPERATOR", ""), "isPartOf": self.crawl_id,
+                "govarchive-crawl-id": self.crawl_id, "govarchive-site": self.site or "",
+                "robots": "obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore",
+                "http-header-user-agent": s.get("USER_AGENT"),
+                "start-urls": self.start_urls,
+                "crawl-settings": {"concurrency": s.getint("CONCURRENT_REQUESTS"),
+                                   "per-host": s.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+                                   "autothrottle": s.getbool("AUTOTHROTTLE_ENABLED"),
+                                   "download-timeout": s.getint("DOWNLOAD_TIMEOUT"),
+                                   "max-size": s.getint("DOWNLOAD_MAXSIZE"),
+                                   "depth-limit": s.getint("DEPTH_LIMIT")}}
+        self.writer = WarcWriter(wdir, prefix=self.prefix, max_size=self.max_size, info=info,
+                                 host=socket.gethostname())
+        self.history.begin_crawl(self.crawl_id, warc_date(), self.site, self.start_urls)
+
+    def spider_closed(self, spider, reason: str) -> None:  # noqa: ANN001
+        if self.writer is None or self.history is None:
+            return
+        stats = self.crawler.stats
+        summary = {k: v for k, v in (stats.get_stats() if stats else {}).items()
+                   if isinstance(v, int | float | str) and not k.startswith("log_count")}
+        self.writer.write_metadata(f"urn:govarchive:crawl:{self.crawl_id}",
+                                   {"govarchive": "crawl-end", "crawl_id": self.crawl_id, "reason": reason})
+        events = self.history.end_crawl(self.crawl_id, warc_date(), reason, summary)
+        self._count(events)
+        self.writer.close()
+        if stats:
+            stats.set_value("govarchive/crawl_id", self.crawl_id)
+            stats.set_value("govarchive/warc_bytes", self.writer.bytes_written)
+            stats.set_value("govarchive/warc_files", list(self.writer.files))
+        self.db.conn.close()
+
+    def _count(self, events: list[dict]) -> None:
+        for e in events:
+            self.events[e["kind"]] += 1
+            if self.crawler.stats:
+                self.crawler.stats.inc_value(f"govarchive/events/{e['kind']}")
+
+    # -- captures -----------------------------------------------------------
+    def response_downloaded(self, response: Response, request: Request, spider) -> None:  # noqa: ANN001
+        if "cached" in response.flags or self.writer is None:
+            return
+        ex = exchange_from(response, request)
+        record_type, refers = "response", None
+        digest = payload_digest(ex.payload)
+        if ex.status == 304:
+            prior = self.db.execute(
+                "SELECT url, fetched_at, payload_digest FROM captures WHERE url = ? AND status = 200 "
+                "ORDER BY id DESC LIMIT 1", [ex.url]).fetchone()
+            ref = self.writer.write_revisit(ex, SERVER_NOT_MODIFIED, prior[2] if prior else None,
+                                            prior[0] if prior else None, prior[1] if prior else None)
+            record_type = "revisit"
+        elif ex.status == 200 and ex.payload and digest in self.digests and not ex.truncated:
+            refers = self.digests[digest]
+            ref = self.writer.write_revisit(ex, IDENTICAL_PAYLOAD, digest, refers[0], refers[1])
+            record_type = "revisit"
+        else:
+            ref = self.writer.write_exchange(ex)
+            if ex.status == 200 and not ex.truncated:
+                self.digests.setdefault(digest, (ex.url, ref.date))
+        self.crawler.stats.inc_value(f"govarchive/records/{record_type}")
+        if is_robots(ex.url):
+            return
+        cap = to_capture(ex, ref, self.crawl_id, record_type=record_type,
+                         payload=ex.payload if refers else None, site=self.site, overrides=self.overrides)
+        if refers:
+            cap.payload_digest = digest
+        self._ingest(cap, request)
+
+    def _ingest(self, cap: Capture, request: Request) -> None:
+        try:
+            events = self.history.add(cap)
+        except Exception:  # noqa: BLE001 - a page the pipelines cannot read must not stop the crawl
+            logger.exception("could not record %s in the history", cap.url)
+            self.crawler.stats.inc_value("govarchive/ingest_errors")
+            return
+        self._count(events)
+        request.meta["govarchive_record"] = self.history.last_record
+
+    def record_failure(self, request: Request, exc: BaseException) -> None:
+        """Archive a fetch that produced no response (timeout, reset …) as a metadata record."""
+        if self.writer is None or isinstance(exc, IgnoreRequest) or is_robots(request.url):
+            return
+        kind = classify_failure(exc)
+        ref = self.writer.write_metadata(request.url, {"govarchive": "fetch-error", "error": kind,
+                                                       "detail": f"{type(exc).__name__}: {exc}"[:500],
+                                                       "method": request.method})
+        self.crawler.stats.inc_value(f"govarchive/errors/{kind}")
+        cap = Capture(url=request.url, fetched_at=ref.date, crawl_id=self.crawl_id, error=kind,
+                      record_type="metadata", warc_file=ref.filename, warc_offset=ref.offset,
+                      warc_length=ref.length, record_id=ref.record_id, site=self.site)
+        self._ingest(cap, request)
+
+
+__all__ = ["ArchiveExtension", "EVENT_STATS", "__version__"]

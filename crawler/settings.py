@@ -1,0 +1,37 @@
+"""Scrapy settings of the govarchive project (``scrapy crawl govsite`` uses these too).
+
+govarchive's own settings (prefix GOVARCHIVE_) are documented in README.md, "Settings".
+"""
+
+BOT_NAME = "govarchive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "govarchive/0.1 (+https://github.com/govarchive/govarchive; archiving public disclosure pages)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+
+ADDONS = {"crawler.addon.GovArchiveAddon": 0}
+
+GOVARCHIVE_DATA = None  # data directory; default ./archive-data or $GOVARCHIVE_DATA
+GOVARCHIVE_WARC_PREFIX = "govarchive"
+GOVARCHIVE_WARC_MAX_SIZE = 1_000_000_000
+GOVARCHIVE_ERROR_CRAWLS = 3

@@ -1,0 +1,101 @@
+"""The disclosure-site spider: start URLs, every known page again, lists, articles, attachments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Response
+
+from archive.db import data_dir, open_db
+
+SKIP_EXT = re.compile(r"\.(jpe?g|png|gif|bmp|webp|svg|ico|css|js|mp3|mp4|avi|flv|wmv|swf|woff2?|ttf|exe|apk|dmg|iso)$",
+                      re.I)
+
+
+class Scope:
+    """Which URLs a crawl may fetch: hosts, path prefixes, deny patterns."""
+
+    def __init__(self, hosts: list[str], prefixes: list[str] | None = None, deny: list[str] | None = None) -> None:
+        self.hosts = {h.lower() for h in hosts}
+        self.prefixes = prefixes or []
+        self.deny = [re.compile(p) for p in deny or []]
+
+    def allows(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() not in self.hosts:
+            return False
+        if self.prefixes and not any(parts.path.startswith(p) for p in self.prefixes):
+            return False
+        if SKIP_EXT.search(parts.path):
+            return False
+        return not any(p.search(url) for p in self.deny)
+
+
+class GovSiteSpider(scrapy.Spider):
+    """Crawl disclosure sites within their scope; the archive extension keeps every fetch."""
+
+    name = "govsite"
+
+    def __init__(self, start_urls: str | list[str] = "", hosts: str | list[str] = "", prefixes: str = "",
+                 deny: str | list[str] = "", recheck: str | bool = True, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        urls = start_urls.split() if isinstance(start_urls, str) else list(start_urls)
+        if not urls:
+            raise ValueError("govsite needs start_urls (space-separated)")
+        self.start_urls = urls
+        host_list = hosts.split() if isinstance(hosts, str) else list(hosts)
+        host_list = host_list or [urlsplit(u).netloc for u in urls]
+        deny_list = deny.split() if isinstance(deny, str) else list(deny)
+        self.scope = Scope(host_list, prefixes.split() if prefixes else None, deny_list)
+        self.recheck = recheck not in (False, "0", "false", "no")
+
+    def _request(self, url: str, **meta: object) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse, meta={"handle_httpstatus_all": True, **meta})
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for req in self._initial():
+            yield req
+
+    def start_requests(self) -> Iterator[scrapy.Request]:  # Scrapy < 2.13
+        yield from self._initial()
+
+    def _initial(self) -> Iterator[scrapy.Request]:
+        for url in self.start_urls:
+            yield self._request(url, govarchive_start=True)
+        if self.recheck:
+            for url in self._known_urls():
+                yield self._request(url, govarchive_recheck=True)
+
+    def _known_urls(self) -> list[str]:
+        """Every page the archive already knows in scope: deletions show only if we ask again."""
+        path = data_dir(self.settings.get("GOVARCHIVE_DATA"))
+        if not (path / "govarchive.db").exists():
+            return []
+        db = open_db(path)
+        try:
+            rows = db.execute("SELECT url FROM pages WHERE state != 'missing' ORDER BY id").fetchall()
+        finally:
+            db.conn.close()
+        return [u for (u,) in rows if self.scope.allows(u)]
+
+    def parse(self, response: Response) -> Iterator[scrapy.Request]:
+        if 300 <= response.status < 400 and response.status != 304:
+            location = response.headers.get("Location")
+            if location:
+                target = urljoin(response.url, location.decode("latin-1"))
+                if self.scope.allows(target):
+                    yield self._request(target)
+                else:
+                    self.crawler.stats.inc_value("govarchive/out_of_scope")
+            return
+        record = response.meta.get("govarchive_record")
+        if record is None:
+            return
+        for url in record.links:
+            if self.scope.allows(url):
+                yield self._request(url)
+            else:
+                self.crawler.stats.inc_value("govarchive/out_of_scope")

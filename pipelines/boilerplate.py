@@ -1,0 +1,58 @@
+"""What is never part of a document's text: site chrome, tools, footers, counters."""
+
+from __future__ import annotations
+
+import re
+
+# Lines that are chrome wherever they appear in or around a body container.
+_LINE_PATTERNS = [
+    r"^(当前位置|您现在的位置|你的位置|您的位置)[:：]?",
+    r"^首页\s*[>＞»]",
+    r"^[【\[]?\s*字号\s*[:：]?\s*(大|中|小|\s|[】\]]|[【\[])*$",
+    r"^(【|\[)?\s*(打印本页|打印|关闭窗口|关闭|返回顶部|收藏|分享到?|字体)\s*(】|\])?$",
+    r"扫一扫在手机(上)?(查看|打开)(当前)?页面",
+    r"^分享到[:：]?",
+    r"^(浏览次数|访问量|阅读次数|点击数|访问次数|浏览量|阅读量)[:：]?\s*\d*",
+    r"网站标识码",
+    r"ICP备\s*\d+",
+    r"公网安备\s*\d+",
+    r"^(主办单位|承办单位|技术支持|版权所有|Copyright)[:：©]?",
+    r"^(网站地图|联系我们|友情链接)(\s*\|\s*(网站地图|联系我们))*$",
+    r"^(网站支持IPv6|无障碍浏览|长者模式|繁体|简体|English|中文)$",
+    r"^(上一篇|下一篇)[:：]",
+    r"^相关(链接|文章|阅读)[:：]?$",
+    r"^政府网站找错$",
+    r"^(今天是|今日)\s*\d{4}年",
+]
+_LINE_RE = re.compile("|".join(f"(?:{p})" for p in _LINE_PATTERNS), re.I)
+
+# CSS selectors for chrome blocks dropped before the body is read.
+CHROME_SELECTORS = [
+    "script", "style", "noscript", "template", "iframe", "object", "embed",
+    "nav", "header", "footer", ".header", ".footer", "#header", "#footer",
+    ".nav", "#nav", ".menu", ".breadcrumb", ".position", ".location", ".crumb",
+    ".share", ".bdsharebuttonbox", ".print", ".fontsize", ".font-size", ".qrcode",
+    ".counter", ".visit", "#visit", ".related", ".article-tools",
+]
+
+SOFT_404_RE = re.compile(
+    r"(页面不存在|页面未找到|信息已删除|该信息已撤销|信息已撤销|已被删除|您访问的页面不存在|"
+    r"找不到(您要|该)?(访问的)?页面|404\s*Not\s*Found|文章不存在|信息不存在)",
+    re.I,
+)
+
+
+def is_boilerplate_line(line: str) -> bool:
+    """True when a body line is site chrome rather than document text."""
+    return bool(_LINE_RE.search(line))
+
+
+def strip_boilerplate_lines(lines: list[str]) -> list[str]:
+    """Drop chrome lines; keep everything else in order."""
+    return [line for line in lines if not is_boilerplate_line(line)]
+
+
+def looks_soft_404(title: str | None, text: str) -> bool:
+    """True when a 200 page says the document is gone (页面不存在, 信息已删除 …)."""
+    head = (title or "") + "\n" + text[:400]
+    return bool(SOFT_404_RE.search(head)) and len(text) < 2000

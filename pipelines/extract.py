@@ -1,0 +1,239 @@
+"""Normalise one fetched page into a PageRecord: a cascade of named stages, pure functions."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from . import attachments as attachment_text
+from .boilerplate import CHROME_SELECTORS, looks_soft_404, strip_boilerplate_lines
+from .decode import decode_html
+from .fields import (DATE_FIELDS, contact_line, meta_tags, metadata_table, parse_date, pub_line,
+                     signature)
+from .html_text import element_text, inline_text
+from .links import anchors, attachment_type, script_pagination
+from .normalize import _CJK_GAP, normalize_block, normalize_inline
+from .record import PageRecord
+
+# Body containers of the common CMSs, most specific first.
+BODY_SELECTORS = [
+    "#UCAP-CONTENT", ".TRS_Editor", ".TRS_UEDITOR", "#zoom", ".article_content", ".article-content",
+    "#content", ".pages_content", "#Zoom", ".zoom", ".view", ".TRS_PreAppend", ".content_text",
+    ".detail-content", ".news_content", ".con_text", ".xxgk_content", "#article", "article",
+    ".article", ".content",
+]
+TITLE_SELECTORS = ["h1", ".article-title", ".article_title", ".title", "#title", ".tit", "h2", ".bt",
+                   ".content-title", ".xxgk_title", "h3"]
+_TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s-\s|--|—|-(?=[^-]*(?:网|政府|委员会|门户|局|办)))\s*")
+_LIST_PATH = re.compile(r"/(index(_\d+)?\.(s?html?|jsp|php)|list(_\d+)?\.\w+|)$")
+_ITEM_DATE = re.compile(r"\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}")
+_REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.I)
+HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
+
+
+def extract(body: bytes, url: str, content_type: str | None = None,
+            overrides: dict | None = None) -> PageRecord:
+    """Normalise a payload of any type: HTML pages and the attachments' text."""
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    ext = attachment_type(url)
+    if (ext or not ctype.startswith(HTML_TYPES)) and not _sniff_html(body):
+        text = attachment_text.to_text(body, ext, ctype)
+        name = urlsplit(url).path.rsplit("/", 1)[-1]
+        return PageRecord(url=url, kind="attachment", title=name, body=normalize_block(text))
+    text, charset = decode_html(body, content_type)
+    record = extract_html(text, url, overrides)
+    record.charset = charset
+    return record
+
+
+def _sniff_html(body: bytes) -> bool:
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<meta", b"<!--"))
+
+
+def extract_html(html: str, url: str, overrides: dict | None = None) -> PageRecord:
+    """Normalise decoded HTML into a PageRecord."""
+    overrides = overrides or {}
+    soup = BeautifulSoup(html, "lxml")
+    rec = PageRecord(url=url)
+    metas = meta_tags(soup)
+    rec.refresh_to = _meta_refresh(soup, url)
+    links = anchors(soup, url)
+    rec.pagination = script_pagination(html, url)
+    rec.links = _unique([u for u, _ in links] + rec.pagination)
+    rec.attachments = _attachments(links)
+    rec.items = _list_items(links)
+
+    fields = metadata_table(soup)
+    for sel in CHROME_SELECTORS:
+        for el in soup.select(sel):
+            el.decompose()
+    page_text = normalize_block(element_text(soup.body or soup))
+    line_date, line_source = pub_line(page_text)
+
+    container = _select(soup, overrides.get("body")) or _body_container(soup)
+    lines = _body_lines(container) if container is not None else []
+    title = (_text_of(soup, overrides.get("title")) or metas.get("ArticleTitle")
+             or fields.get("title") or _title(soup, lines))
+    rec.title = normalize_inline(title) if title else None
+    if lines and rec.title and normalize_inline(lines[0]) == rec.title and len(lines) > 1:
+        # Body often repeats the heading above it; the truth keeps it only when inside the container.
+        pass
+    rec.body = "\n".join(lines)
+    rec.published = (parse_date(fields.get("published")) or line_date
+                     or parse_date(metas.get("PubDate")) or parse_date(metas.get("firstpublishedtime"))
+                     or parse_date(metas.get("pubdate")))
+    rec.source = (line_source or fields.get("source") or metas.get("ContentSource") or None)
+    for name in ("index_no", "category", "publisher", "doc_no", "subject"):
+        setattr(rec, name, fields.get(name) or None)
+    for name in DATE_FIELDS:
+        if name == "written_on" and fields.get(name):
+            rec.written_on = parse_date(fields[name], with_time=False)
+    rec.signed_by, rec.signed_on = signature(lines)
+    rec.contact = contact_line(lines)
+    rec.kind = _kind(url, rec, container)
+    rec.soft_404 = looks_soft_404(_doc_title(soup), page_text)
+    return rec
+
+
+def _unique(seq: list[str]) -> list[str]:
+    return list(dict.fromkeys(seq))
+
+
+def _select(soup: BeautifulSoup, selector: str | None) -> Tag | None:
+    return soup.select_one(selector) if selector else None
+
+
+def _text_of(soup: BeautifulSoup, selector: str | None) -> str | None:
+    el = _select(soup, selector)
+    return inline_text(el) if el is not None else None
+
+
+def _meta_refresh(soup: BeautifulSoup, base: str) -> str | None:
+    from .links import clean_url
+
+    for m in soup.find_all("meta", attrs={"http-equiv": re.compile("refresh", re.I)}):
+        match = _REFRESH.search(m.get("content") or "")
+        if match:
+            return clean_url(base, match.group(1).strip())
+    return None
+
+
+def _text_len(el: Tag) -> int:
+    return len(re.sub(r"\s+", "", el.get_text()))
+
+
+def _body_container(soup: BeautifulSoup) -> Tag | None:
+    candidates = []
+    for sel in BODY_SELECTORS:
+        for el in soup.select(sel):
+            n = _text_len(el)
+            if n >= 20:
+                candidates.append((el, n))
+    if candidates:
+        biggest = max(n for _, n in candidates)
+        # The innermost container that still holds most of the text: #content inside .TRS_Editor
+        # keeps the article and leaves the 责任编辑 line; a page-wide #content loses to its body.
+        best = None
+        for el, n in candidates:
+            if n >= 0.8 * biggest and (best is None or _depth(el) > _depth(best[0])):
+                best = (el, n)
+        return best[0]
+    return _densest(soup)
+
+
+def _depth(el: Tag) -> int:
+    return sum(1 for _ in el.parents)
+
+
+def _densest(soup: BeautifulSoup) -> Tag | None:
+    scores: dict[int, tuple[Tag, int]] = {}
+    for p in soup.find_all(["p", "br"]):
+        parent = p.parent
+        if parent is None:
+            continue
+        n = _text_len(p) if p.name == "p" else 5
+        key = id(parent)
+        prev = scores.get(key, (parent, 0))
+        scores[key] = (parent, prev[1] + n)
+    if not scores:
+        return None
+    el, n = max(scores.values(), key=lambda t: t[1])
+    return el if n >= 40 else None
+
+
+def _body_lines(container: Tag) -> list[str]:
+    text = normalize_block(element_text(container))
+    lines = [_CJK_GAP.sub("", line) for line in text.split("\n")]
+    return strip_boilerplate_lines([line for line in lines if line])
+
+
+def _doc_title(soup: BeautifulSoup) -> str | None:
+    t = soup.find("title")
+    return normalize_inline(t.get_text()) if t else None
+
+
+def _title(soup: BeautifulSoup, lines: list[str]) -> str | None:
+    doc_title = _doc_title(soup) or ""
+    head = _TITLE_SPLIT.split(doc_title)[0].strip() if doc_title else ""
+    compact_doc = doc_title.replace(" ", "")
+    best = None
+    for sel in TITLE_SELECTORS:
+        for el in soup.select(sel):
+            text = normalize_inline(inline_text(el))
+            if not (4 <= len(text) <= 200):
+                continue
+            if compact_doc and text.replace(" ", "") in compact_doc:
+                if best is None or len(text) > len(best):
+                    best = text
+    if best:
+        return best
+    return head or None
+
+
+def _attachments(links: list[tuple[str, Tag]]) -> list[dict]:
+    out, seen = [], set()
+    for url, a in links:
+        ext = attachment_type(url)
+        if not ext or url in seen:
+            continue
+        seen.add(url)
+        name = normalize_inline(inline_text(a)) or a.get("title") or url.rsplit("/", 1)[-1]
+        out.append({"name": name, "url": url, "type": ext})
+    return out
+
+
+def _list_items(links: list[tuple[str, Tag]]) -> list[dict]:
+    items, seen = [], set()
+    for url, a in links:
+        if url in seen or attachment_type(url):
+            continue
+        row = a.find_parent(["li", "tr", "dd", "dl"])
+        if row is None:
+            continue
+        m = _ITEM_DATE.search(normalize_inline(inline_text(row)))
+        if not m and row.parent is not None and row.name == "dd":
+            m = _ITEM_DATE.search(normalize_inline(inline_text(row.parent))[:300])
+        if not m:
+            continue
+        title = normalize_inline(a.get("title") or inline_text(a))
+        if len(title) < 4:
+            continue
+        seen.add(url)
+        items.append({"title": title, "url": url, "date": parse_date(m.group(0), with_time=False)})
+    return items
+
+
+def _kind(url: str, rec: PageRecord, container: Tag | None) -> str:
+    path = urlsplit(url).path
+    if path in ("", "/", "/index.html", "/index.htm", "/index.shtml"):
+        return "home"
+    body_len = len(rec.body)
+    if len(rec.items) >= 3 and (_LIST_PATH.search(path) or body_len < 200 * len(rec.items)):
+        if not (rec.index_no or rec.doc_no) or len(rec.items) >= 8:
+            return "list"
+    if container is not None and body_len >= 20 and rec.title:
+        return "article"
+    return "other"

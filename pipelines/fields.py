@@ -1,0 +1,140 @@
+"""Find the 信息公开 fields: metadata table, 发布时间/来源 line, dates, 落款, contact."""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, Tag
+
+from .html_text import inline_text
+from .normalize import label_key, normalize_inline
+
+# Label (whitespace and colons removed) -> record field.
+LABELS = {
+    "索引号": "index_no", "索引": "index_no",
+    "分类": "category", "主题分类": "category", "信息分类": "category", "所属主题": "category",
+    "组配分类": "category", "体裁分类": "category_genre",
+    "发布机构": "publisher", "发文机关": "publisher", "发文单位": "publisher",
+    "公开主体": "publisher", "信息来源": "source", "来源": "source", "文章来源": "source",
+    "成文日期": "written_on", "成文时间": "written_on", "生成日期": "written_on",
+    "文号": "doc_no", "发文字号": "doc_no", "发文文号": "doc_no",
+    "发布日期": "published", "公开日期": "published", "发布时间": "published",
+    "主题词": "subject", "关键词": "subject",
+    "标题": "title", "名称": "title", "信息名称": "title",
+}
+DATE_FIELDS = ("published", "written_on")
+_DATE = re.compile(
+    r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?"
+    r"(?:\s*(\d{1,2})\s*[:：时]\s*(\d{2})(?:\s*[:：分]\s*(\d{2}))?)?"
+)
+_LABEL_VALUE = re.compile(
+    r"^\s*(" + "|".join(sorted((re.escape(k) for k in LABELS), key=len, reverse=True)) +
+    r")\s*[:：]\s*(.*)$"
+)
+_PUB_LINE = re.compile(r"(?:发布时间|发布日期|发表时间|时间|日期)\s*[:：]\s*(\d{4}[^\s来]*(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)")
+_SOURCE_LINE = re.compile(r"(?:来源|信息来源|文章来源)\s*[:：]\s*([^\s|｜]{1,40})")
+_FULL_DATE_LINE = re.compile(r"^\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*$")
+_CONTACT = re.compile(r"(联系人|联系电话|咨询电话|联系方式)[:：]")
+
+
+def parse_date(text: str | None, with_time: bool = True) -> str | None:
+    """Parse '2024-03-04', '2024年3月4日 10:20' … into ISO 8601; None when absent."""
+    if not text:
+        return None
+    m = _DATE.search(normalize_inline(text))
+    if not m:
+        return None
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not (1949 <= y <= 2100 and 1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    iso = f"{y:04d}-{mo:02d}-{d:02d}"
+    if with_time and m.group(4):
+        hh, mm = int(m.group(4)), int(m.group(5))
+        if (hh, mm) != (0, 0) or m.group(6):
+            iso += f"T{hh:02d}:{mm:02d}"
+            if m.group(6):
+                iso += f":{int(m.group(6)):02d}"
+    return iso
+
+
+def metadata_table(soup: BeautifulSoup) -> dict[str, str]:
+    """Read the 信息公开 label/value block wherever it is (table cells, li, p, span)."""
+    found: dict[str, str] = {}
+    for cell in soup.find_all(["td", "th", "dt", "label", "b", "strong", "span", "em"]):
+        key = label_key(inline_text(cell))
+        field = LABELS.get(key)
+        if not field or field in found:
+            continue
+        value_el = cell.find_next_sibling(["td", "th", "dd", "span", "em", "div"])
+        if value_el is None:
+            # <span>索引号：</span>000014349/2018-00221 — the value is the following text.
+            sib = cell.next_sibling
+            value = str(sib).strip() if sib is not None and not isinstance(sib, Tag) else ""
+        else:
+            value = inline_text(value_el)
+        value = normalize_inline(value)
+        if value and LABELS.get(label_key(value)) is None and len(value) < 200:
+            found[field] = value
+    for el in soup.find_all(["li", "p", "td", "div", "span"]):
+        if el.find(["li", "p", "div", "table"]):
+            continue
+        text = inline_text(el)
+        if len(text) > 120:
+            continue
+        m = _LABEL_VALUE.match(normalize_inline(text))
+        if m:
+            field = LABELS[label_key(m.group(1))]
+            value = m.group(2).strip()
+            if value and field not in found and not _LABEL_VALUE.match(value):
+                found[field] = value
+    return found
+
+
+def meta_tags(soup: BeautifulSoup) -> dict[str, str]:
+    """Return the <meta name=…> values of the 政府网站 spec (ArticleTitle, PubDate …)."""
+    out: dict[str, str] = {}
+    for m in soup.find_all("meta"):
+        name = (m.get("name") or m.get("property") or "").strip()
+        content = m.get("content")
+        if name and content and name not in out:
+            out[name] = content.strip()
+    return out
+
+
+def pub_line(text: str) -> tuple[str | None, str | None]:
+    """Find the visible '发布时间：… 来源：…' line; return (date, source)."""
+    date = source = None
+    for line in text.split("\n")[:400]:
+        if "发布" in line or "来源" in line or "时间" in line or "日期" in line:
+            if date is None and (m := _PUB_LINE.search(line)):
+                date = parse_date(m.group(1))
+            if source is None and (m := _SOURCE_LINE.search(line)):
+                source = m.group(1).strip()
+            if date and source:
+                break
+    return date, source
+
+
+def signature(lines: list[str]) -> tuple[str | None, str | None]:
+    """Return the 落款 (organ, ISO date) from the last lines of a body."""
+    tail = lines[-8:]
+    for i in range(len(tail) - 1, -1, -1):
+        m = _FULL_DATE_LINE.match(tail[i])
+        if not m:
+            continue
+        signed_on = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+        signed_by = None
+        if i > 0:
+            prev = tail[i - 1].strip()
+            if 2 <= len(prev) <= 40 and not prev.endswith(("。", "；", "：", ":")) and not _CONTACT.search(prev):
+                signed_by = prev
+        return signed_by, signed_on
+    return None, None
+
+
+def contact_line(lines: list[str]) -> str | None:
+    """Return the 联系人/联系电话 line of a body, if any."""
+    for line in reversed(lines[-12:]):
+        if _CONTACT.search(line) and len(line) < 120:
+            return line.strip()
+    return None

@@ -1,0 +1,69 @@
+"""Links a crawler must follow: anchors, script-written pagination, Hanweb record lists."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from bs4 import BeautifulSoup
+
+ATTACHMENT_EXTS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "ofd", "zip", "rar", "7z",
+                   "ppt", "pptx", "txt", "csv")
+_NOT_LINKS = re.compile(r"^\s*(javascript:|mailto:|tel:|#|data:|about:|file:)|\{\{|el\.url|qzbFile|\$\{", re.I)
+_CREATE_PAGE = re.compile(
+    r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w\-]+)['\"]\s*,\s*['\"](\w+)['\"]"
+)
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
+
+
+def clean_url(base: str, href: str | None) -> str | None:
+    """Resolve ``href`` against ``base``; None for script links, placeholders and non-HTTP schemes."""
+    if not href or _NOT_LINKS.search(href):
+        return None
+    href = href.strip().replace("\\", "/")
+    url, _ = urldefrag(urljoin(base, href))
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return url
+
+
+def attachment_type(url: str) -> str | None:
+    """Return the attachment extension of ``url`` ('pdf', 'docx' …) or None for a page."""
+    path = urlsplit(url).path.lower()
+    ext = path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
+    return ext if ext in ATTACHMENT_EXTS else None
+
+
+def script_pagination(html: str, base: str) -> list[str]:
+    """Return the list pages that only ``createPageHTML(count, current, name, ext)`` reaches."""
+    pages: list[str] = []
+    for m in _CREATE_PAGE.finditer(html):
+        count, name, ext = int(m.group(1)), m.group(3), m.group(4)
+        for i in range(1, min(count, 500)):
+            url = clean_url(base, f"{name}_{i}.{ext}")
+            if url and url not in pages:
+                pages.append(url)
+    return pages
+
+
+def hanweb_records(soup: BeautifulSoup) -> list[BeautifulSoup]:
+    """Parse the <li> fragments Hanweb JCMS hides in <script type="text/xml"> CDATA."""
+    out = []
+    for script in soup.find_all("script", attrs={"type": "text/xml"}):
+        raw = script.string or script.decode_contents()
+        chunks = _CDATA.findall(raw)
+        if chunks:
+            out.append(BeautifulSoup("".join(chunks), "lxml"))
+    return out
+
+
+def anchors(soup: BeautifulSoup, base: str) -> list[tuple[str, object]]:
+    """Return (url, <a> tag) for every followable anchor, Hanweb records included."""
+    out = []
+    trees = [soup, *hanweb_records(soup)]
+    for tree in trees:
+        for a in tree.find_all(["a", "area"], href=True):
+            url = clean_url(base, a.get("href"))
+            if url:
+                out.append((url, a))
+    return out

@@ -1,0 +1,59 @@
+"""The normalised page record and its content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+# Fields that define a version: a change in any of them is a change of the document.
+CONTENT_FIELDS = ("title", "published", "source", "index_no", "category", "publisher",
+                  "written_on", "doc_no", "subject", "body", "signed_by", "signed_on",
+                  "contact", "attachments")
+
+
+@dataclass
+class PageRecord:
+    """What the pipelines understand of one fetched page or attachment."""
+
+    url: str
+    kind: str = "other"
+    title: str | None = None
+    published: str | None = None
+    source: str | None = None
+    index_no: str | None = None
+    category: str | None = None
+    publisher: str | None = None
+    written_on: str | None = None
+    doc_no: str | None = None
+    subject: str | None = None
+    body: str = ""
+    signed_by: str | None = None
+    signed_on: str | None = None
+    contact: str | None = None
+    attachments: list[dict] = field(default_factory=list)
+    charset: str | None = None
+    items: list[dict] = field(default_factory=list)
+    pagination: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    soft_404: bool = False
+    refresh_to: str | None = None
+
+    def to_dict(self) -> dict:
+        """Return the record as plain JSON-ready data."""
+        return asdict(self)
+
+    def content(self) -> dict:
+        """Return only the fields that define a version (noise-free content)."""
+        data = {name: getattr(self, name) for name in CONTENT_FIELDS}
+        data["attachments"] = [{"name": a.get("name"), "url": a.get("url")} for a in self.attachments]
+        if self.kind == "list":
+            # A list page's version is its set of items; the text around them is layout.
+            data["body"] = "\n".join(f"{i['title']}\t{i.get('date') or ''}" for i in self.items)
+        return data
+
+
+def content_hash(content: dict) -> str:
+    """Hash a record's content fields stably (sorted keys, UTF-8)."""
+    blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(blob.encode("utf-8")).hexdigest()
