@@ -87,6 +87,8 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 20, site: str 
     if kind:
         where.append("v.kind = ?")
         params.append(kind)
+    else:  # list and home pages repeat the titles of the documents they link
+        where.append("v.kind NOT IN ('list', 'home')")
     if since:
         where.append("coalesce(v.published, v.first_seen) >= ?")
         params.append(since)

@@ -139,9 +139,10 @@ class ArchiveExtension:
         stats = self.crawler.stats
         summary = {k: v for k, v in (stats.get_stats() if stats else {}).items()
                    if isinstance(v, int | float | str) and not k.startswith("log_count")}
-        self.writer.write_metadata(f"urn:govarchive:crawl:{self.crawl_id}",
-                                   {"govarchive": "crawl-end", "crawl_id": self.crawl_id, "reason": reason})
-        events = self.history.end_crawl(self.crawl_id, warc_date(), reason, summary)
+        ref = self.writer.write_metadata(f"urn:govarchive:crawl:{self.crawl_id}",
+                                         {"govarchive": "crawl-end", "crawl_id": self.crawl_id, "reason": reason})
+        # The record's own date, so a rebuild from the WARCs dates these events identically.
+        events = self.history.end_crawl(self.crawl_id, ref.date, reason, summary)
         self._count(events)
         self.writer.close()
         if stats:

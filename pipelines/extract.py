@@ -231,6 +231,8 @@ def _kind(url: str, rec: PageRecord, container: Tag | None) -> str:
     if path in ("", "/", "/index.html", "/index.htm", "/index.shtml"):
         return "home"
     body_len = len(rec.body)
+    if _LIST_PATH.search(path) and not (rec.index_no or rec.doc_no) and (rec.items or body_len < 500):
+        return "list"
     if len(rec.items) >= 3 and (_LIST_PATH.search(path) or body_len < 200 * len(rec.items)):
         if not (rec.index_no or rec.doc_no) or len(rec.items) >= 8:
             return "list"
