@@ -334,8 +334,10 @@ class History:
                 continue
             self.db.execute("DELETE FROM changes WHERE id IN (?, ?)", [rid, added[0]])
             page = {"id": added[1], "url": added[2], "title": added[4]}
-            events.append(self._event(page, "moved", at, crawl_id, to_version=added[3],
-                                      summary=f"moved from {old_url}", fields=[old_url]))
+            moved = self._event(page, "moved", at, crawl_id, to_version=added[3],
+                                summary=f"moved from {old_url}", fields=[old_url])
+            moved["retracts"] = ["removed", "added"]  # the two events this one replaces
+            events.append(moved)
         return events
 
 

@@ -111,7 +111,7 @@ class WarcWriter:
         self.warcinfo_id: str | None = None
         self.files: list[str] = []
         self.bytes_written = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     # -- files -------------------------------------------------------------
     def _open(self) -> None:
@@ -174,7 +174,8 @@ class WarcWriter:
         h.update(extra or {})
         return h
 
-    def _request_record(self, ex: Exchange, concurrent_to: str, date: str):  # noqa: ANN202
+    def _request_record(self, ex: Exchange, concurrent_to: str, date: str,
+                        record_id: str | None = None):  # noqa: ANN202
         from urllib.parse import urlsplit
 
         parts = urlsplit(ex.url)
@@ -186,13 +187,16 @@ class WarcWriter:
             headers.append(("Content-Length", str(len(ex.request_body))))
         http = RawHeaders(f"{ex.method} {target}", headers, ex.protocol, is_http_request=True)
         w = {"WARC-Date": date, "WARC-Concurrent-To": concurrent_to}
+        if record_id:
+            w["WARC-Record-ID"] = record_id
         if self.warcinfo_id:
             w["WARC-Warcinfo-ID"] = self.warcinfo_id
         return self._writer.create_warc_record(ex.url, "request", payload=io.BytesIO(ex.request_body),
                                                length=len(ex.request_body), http_headers=http,
                                                warc_headers_dict=w)
 
-    def write_exchange(self, ex: Exchange, extra: dict[str, str] | None = None) -> RecordRef:
+    def write_exchange(self, ex: Exchange, extra: dict[str, str] | None = None,
+                       request_id: str | None = None) -> RecordRef:
         """Write a ``response`` record and its ``request`` (WARC-Concurrent-To)."""
         with self._lock:
             self._ensure_open()
@@ -203,7 +207,7 @@ class WarcWriter:
                                                      length=len(ex.payload), http_headers=http,
                                                      warc_headers_dict=self._headers(extra, ex))
             ref = self._write(record)
-            self._write(self._request_record(ex, ref.record_id, ref.date))
+            self._write(self._request_record(ex, ref.record_id, ref.date, request_id))
             return ref
 
     def write_revisit(self, ex: Exchange, profile: str, digest: str | None, refers_to_uri: str | None,

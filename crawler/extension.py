@@ -22,8 +22,14 @@ from archive import __version__
 from archive.capture import is_robots, payload_digest, to_capture
 from archive.db import data_dir, open_db, warc_dir
 from archive.history import Capture, History
-from archive.warc import (IDENTICAL_PAYLOAD, SERVER_NOT_MODIFIED, Exchange, WarcWriter,
-                          repair_open_files, warc_date)
+from archive.warc import (
+    IDENTICAL_PAYLOAD,
+    SERVER_NOT_MODIFIED,
+    Exchange,
+    WarcWriter,
+    repair_open_files,
+    warc_date,
+)
 
 logger = logging.getLogger(__name__)
 EVENT_STATS = ("added", "changed", "removed", "restored", "reverted", "delisted", "relisted", "moved",
@@ -156,6 +162,10 @@ class ArchiveExtension:
             self.events[e["kind"]] += 1
             if self.crawler.stats:
                 self.crawler.stats.inc_value(f"govarchive/events/{e['kind']}")
+            for kind in e.get("retracts", ()):
+                self.events[kind] -= 1
+                if self.crawler.stats:
+                    self.crawler.stats.inc_value(f"govarchive/events/{kind}", -1)
 
     # -- captures -----------------------------------------------------------
     def response_downloaded(self, response: Response, request: Request, spider) -> None:  # noqa: ANN001

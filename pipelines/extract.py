@@ -10,8 +10,15 @@ from bs4 import BeautifulSoup, Tag
 from . import attachments as attachment_text
 from .boilerplate import CHROME_SELECTORS, looks_soft_404, strip_boilerplate_lines
 from .decode import decode_html
-from .fields import (DATE_FIELDS, contact_line, meta_tags, metadata_table, parse_date, pub_line,
-                     signature)
+from .fields import (
+    DATE_FIELDS,
+    contact_line,
+    meta_tags,
+    metadata_table,
+    parse_date,
+    pub_line,
+    signature,
+)
 from .html_text import element_text, inline_text
 from .links import anchors, attachment_type, script_pagination
 from .normalize import _CJK_GAP, normalize_block, normalize_inline
@@ -94,6 +101,8 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     rec.signed_by, rec.signed_on = signature(lines)
     rec.contact = contact_line(lines)
     rec.kind = _kind(url, rec, container)
+    if rec.kind == "home":
+        rec.title = _doc_title(soup) or rec.title
     rec.soft_404 = looks_soft_404(_doc_title(soup), page_text)
     return rec
 
@@ -230,6 +239,8 @@ def _kind(url: str, rec: PageRecord, container: Tag | None) -> str:
     path = urlsplit(url).path
     if path in ("", "/", "/index.html", "/index.htm", "/index.shtml"):
         return "home"
+    if len(rec.links) >= 100 and not (rec.index_no or rec.doc_no) and re.search(r"/(index|home|default)\.\w+$", path):
+        return "home"  # a portal front page deeper in the tree (/cn/view/pages/index/index.html)
     body_len = len(rec.body)
     if _LIST_PATH.search(path) and not (rec.index_no or rec.doc_no) and (rec.items or body_len < 500):
         return "list"

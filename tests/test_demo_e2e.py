@@ -11,9 +11,15 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.demosite import DemoSite
-from archive.demosite.pages import (DELETED_NOTICE, DELISTED_POLICY, REDATED_POLICY, SEED_ID, articles,
-                                    doc_path)
 from archive.demosite.content import new_notice
+from archive.demosite.pages import (
+    DELETED_NOTICE,
+    DELISTED_POLICY,
+    REDATED_POLICY,
+    SEED_ID,
+    articles,
+    doc_path,
+)
 
 from .conftest import cli, cli_json
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from functools import lru_cache
+from functools import cache
 
 _FIXED = (2024, 4, 1, 0, 0, 0)
 
@@ -74,7 +74,7 @@ def _xlsx(rows: list[list[object]]) -> bytes:
     return _fixed_zip(buf.getvalue())
 
 
-@lru_cache(maxsize=None)
+@cache
 def attachment(filename: str) -> tuple[bytes, str]:
     """Return (bytes, content type) of a demo attachment by file name."""
     if filename.endswith(".pdf"):

@@ -1,0 +1,45 @@
+"""The command line: contract outputs and one clear error line for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .conftest import DATA, cli
+
+
+def test_extract_json():
+    f = DATA / "devset" / "08_govcn_zhengce_fragment_guobanfa2018-123.html"
+    rec = json.loads(cli("extract", str(f), "--json").stdout)
+    assert rec["title"] == "国务院办公厅关于推进政务新媒体健康有序发展的意见"
+    assert rec["doc_no"] == "国办发〔2018〕123号"
+
+
+def test_missing_data_dir_is_one_line(tmp_path):
+    proc = cli("changes", data=tmp_path / "nope", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("Error: no archive in")
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_url_is_one_line(tmp_path):
+    from archive.db import open_db
+
+    open_db(tmp_path).conn.close()
+    for args in (("show", "http://nowhere/x"), ("history", "http://nowhere/x"), ("diff", "http://nowhere/x")):
+        proc = cli(*args, data=tmp_path, check=False)
+        assert proc.returncode == 1 and proc.stderr.strip().count("\n") == 0, proc.stderr
+        assert "no page http://nowhere/x" in proc.stderr
+
+
+def test_usage_error_exits_2():
+    assert cli("diff", check=False).returncode == 2
+    assert cli("crawl", "ftp://x/", "--data", "/tmp/x-unused", check=False).returncode == 1
+
+
+def test_every_command_is_in_the_readme():
+    from archive.cli import main
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    for name in main.commands:
+        assert f"govarchive {name}" in readme, name
