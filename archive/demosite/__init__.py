@@ -1,6 +1,6 @@
 """The bundled demo site: a local replica of the Foshan High-tech Zone disclosure section."""
 
-from .pages import build
-from .server import DemoSite
+from .pages import Resource, build
+from .server import DemoSite, SiteServer
 
-__all__ = ["DemoSite", "build"]
+__all__ = ["DemoSite", "Resource", "SiteServer", "build"]

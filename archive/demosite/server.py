@@ -9,16 +9,16 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-from .pages import EDITION_DAYS, build
+from .pages import EDITION_DAYS, Resource, build
 
 
-class DemoSite:
-    """Serve the demo site on 127.0.0.1; switch editions while it runs."""
+class SiteServer:
+    """Serve a map of path -> Resource on 127.0.0.1 with ETag/Last-Modified, 304s and gzip."""
 
-    def __init__(self, edition: int = 1, port: int = 0, host: str = "127.0.0.1",
-                 latency: float = 0.0) -> None:
-        build(edition)
-        self.edition = edition
+    def __init__(self, routes: dict[str, Resource] | None = None, port: int = 0, host: str = "127.0.0.1",
+                 latency: float = 0.0, last_modified: str = "Mon, 01 Apr 2024 00:00:00 GMT") -> None:
+        self.routes = routes if routes is not None else {}
+        self.last_modified = last_modified
         self.latency = latency
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, for tests
         self._lock = threading.Lock()
@@ -31,16 +31,14 @@ class DemoSite:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}/"
 
-    def set_edition(self, edition: int) -> None:
-        """Publish another edition (1, 2 or 3)."""
-        build(edition)
-        self.edition = edition
+    def resolve(self, path: str) -> Resource | None:
+        return self.routes.get(path)
 
     def log(self, method: str, path: str) -> None:
         with self._lock:
             self.requests.append((method, path))
 
-    def start(self) -> DemoSite:
+    def start(self):  # noqa: ANN201
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -49,14 +47,28 @@ class DemoSite:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def __enter__(self) -> DemoSite:
+    def __enter__(self):  # noqa: ANN204
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
-def _handler_for(site: DemoSite) -> type[BaseHTTPRequestHandler]:
+class DemoSite(SiteServer):
+    """Serve the demo site; switch editions while it runs."""
+
+    def __init__(self, edition: int = 1, port: int = 0, host: str = "127.0.0.1", latency: float = 0.0) -> None:
+        super().__init__(build(edition), port=port, host=host, latency=latency)
+        self.set_edition(edition)
+
+    def set_edition(self, edition: int) -> None:
+        """Publish another edition (1, 2 or 3)."""
+        self.routes = build(edition)
+        self.last_modified = EDITION_DAYS[edition][1]
+        self.edition = edition
+
+
+def _handler_for(site: SiteServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "TRS-WCM/7.0"
@@ -76,14 +88,14 @@ def _handler_for(site: DemoSite) -> type[BaseHTTPRequestHandler]:
             if site.latency:
                 time.sleep(site.latency)
             path = unquote(urlsplit(self.path).path)
-            res = build(site.edition).get(path)
+            res = site.resolve(path)
             if res is None:
                 body = "<html><head><title>404</title></head><body>页面不存在</body></html>".encode()
                 return self._send(404, body, "text/html; charset=utf-8", {}, head)
             if res.status in (301, 302):
                 return self._send(res.status, b"", "text/html", res.headers, head)
             etag = '"' + hashlib.sha1(res.body).hexdigest()[:20] + '"'
-            last_modified = EDITION_DAYS[site.edition][1]
+            last_modified = site.last_modified
             headers = {"ETag": etag, "Last-Modified": last_modified, "Cache-Control": "max-age=600"}
             inm = self.headers.get("If-None-Match")
             ims = self.headers.get("If-Modified-Since")
