@@ -66,8 +66,9 @@ def build_settings(data: Path, urls: list[str], *, site: str | None = None, conc
         settings.set("DEPTH_LIMIT", int(profile["max_depth"]), priority="cmdline")
     for key, value in (extra or {}).items():
         settings.set(key, value, priority="cmdline")
-    if not sys.stderr.isatty():
-        settings.set("LOG_LEVEL", settings.get("LOG_LEVEL_NOTTY", "WARNING"), priority="cmdline")
+    # Scrapy's own INFO lines would fight the progress line; warnings and errors still show.
+    settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    settings.set("GOVARCHIVE_PROGRESS", sys.stderr.isatty(), priority="cmdline")
     return settings
 
 

@@ -11,7 +11,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
     "crawler.middlewares.FailureRecorderMiddleware": 50,
 }
-EXTENSIONS = {"crawler.extension.ArchiveExtension": 100}
+EXTENSIONS = {"crawler.extension.ArchiveExtension": 100, "crawler.progress.ProgressExtension": 900}
 
 
 class GovArchiveAddon:
