@@ -72,7 +72,9 @@ def to_capture(ex: Exchange, ref: RecordRef | None, crawl_id: str | None, *, rec
     error = None
     body = None
     source = payload if payload is not None else (ex.payload if record_type == "response" else None)
-    if source is not None and ex.status != 304:
+    if ex.truncated:  # archived as it came, but never mistaken for the document
+        error = "too_large" if ex.truncated == "length" else "connection_lost"
+    elif source is not None and ex.status != 304:
         try:
             body = decode_content(source, header(headers, "Content-Encoding"))
         except DecodeError as exc:

@@ -222,6 +222,52 @@ def reindex(data: Path | None, into: Path | None) -> None:
                f"{counts['crawls']} crawls", err=True)
 
 
+@main.command()
+@data_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the index (default DATA/index.cdxj).")
+def index(data: Path | None, out: Path | None) -> None:
+    """Write a CDXJ index of the WARC files, sorted by SURT (what pywb reads)."""
+    from .package import write_index
+
+    path = write_index(data_dir(data), out)
+    click.echo(str(path))
+
+
+@main.group()
+def export() -> None:
+    """Export the archive in a standard package."""
+
+
+@export.command("wacz")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--since", help="Only captures at or after this date.")
+@click.option("--site", help="Only this site.")
+@data_option
+def export_wacz(out: Path, since: str | None, site: str | None, data: Path | None) -> None:
+    """Write a WACZ 1.1.1 package (WARCs, sorted index, pages.jsonl, datapackage with sha256)."""
+    from .package import export_wacz as run
+
+    info = run(data_dir(data), out, since=since, site=site)
+    click.echo(f"{info['path']}: {info['pages']} pages from {info['warcs']} WARC files", err=True)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@data_option
+def replay(port: int, data: Path | None) -> None:
+    """Serve the archive through pywb on 127.0.0.1 (http://127.0.0.1:PORT/govarchive/)."""
+    from .replay import COLLECTION, serve
+
+    proc = serve(data_dir(data), port)
+    click.echo(f"replaying at http://127.0.0.1:{port}/{COLLECTION}/ (Ctrl-C to stop)", err=True)
+    try:
+        sys.exit(proc.wait())
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
+
+
 @main.command("demo-site")
 @click.option("--edition", type=click.IntRange(1, 3), default=1, show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)

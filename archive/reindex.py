@@ -62,7 +62,8 @@ def _exchange(rec, payload: bytes | None) -> Exchange:  # noqa: ANN001 - warcio 
     status = int(http.get_statuscode()) if http else 0
     return Exchange(url=rec.rec_headers.get_header("WARC-Target-URI"), status=status,
                     response_headers=list(http.headers) if http else [], payload=payload or b"",
-                    date=rec.rec_headers.get_header("WARC-Date"))
+                    date=rec.rec_headers.get_header("WARC-Date"),
+                    truncated=rec.rec_headers.get_header("WARC-Truncated"))
 
 
 def reindex(data: Path, out: Path | None = None) -> dict:

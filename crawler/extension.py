@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
 from scrapy.http import Request, Response
 
 from archive import __version__
@@ -30,6 +30,8 @@ from archive.warc import (
     repair_open_files,
     warc_date,
 )
+
+from .handler import wire_extras
 
 logger = logging.getLogger(__name__)
 EVENT_STATS = ("added", "changed", "removed", "restored", "reverted", "delisted", "relisted", "moved",
@@ -52,15 +54,17 @@ def headers_list(headers) -> list[tuple[str, str]]:  # noqa: ANN001 - scrapy Hea
 def exchange_from(response: Response, request: Request) -> Exchange:
     """Build the on-the-wire Exchange of a Scrapy response (body still content-encoded)."""
     truncated = None
-    if "dataloss" in response.flags:
+    if "dataloss" in response.flags or "partial" in response.flags:
         truncated = "disconnect"
-    elif "govarchive_truncated" in response.flags:
+    elif "download_stopped" in response.flags:
         truncated = "length"
+    reason, conn = wire_extras(response)
     return Exchange(
-        url=response.url, status=response.status, response_headers=headers_list(response.headers),
+        url=response.url, status=response.status, response_headers=headers_list(response.headers) + conn,
         payload=response.body, method=request.method, request_headers=headers_list(request.headers),
         request_body=request.body or b"", ip_address=str(response.ip_address) if response.ip_address else None,
-        protocol=response.protocol or "HTTP/1.1", truncated=truncated, date=warc_date())
+        protocol=response.protocol or "HTTP/1.1", truncated=truncated, date=warc_date(),
+        reason=reason)
 
 
 def classify_failure(exc: BaseException) -> str:
@@ -97,6 +101,8 @@ class ArchiveExtension:
         self.overrides = settings.getdict("GOVARCHIVE_EXTRACT_OVERRIDES")
         self.prefix = settings.get("GOVARCHIVE_WARC_PREFIX", "govarchive")
         self.max_size = settings.getint("GOVARCHIVE_WARC_MAX_SIZE", 1_000_000_000)
+        self.max_bytes = settings.getint("GOVARCHIVE_MAX_BYTES", 32 * 1024 * 1024)
+        self._received: dict[int, int] = {}
         self.error_crawls = settings.getint("GOVARCHIVE_ERROR_CRAWLS", 3)
         self.events: Counter[str] = Counter()
         self.db = None
@@ -110,7 +116,19 @@ class ArchiveExtension:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        if ext.max_bytes:
+            crawler.signals.connect(ext.bytes_received, signal=signals.bytes_received)
         return ext
+
+    def bytes_received(self, data: bytes, request: Request, spider) -> None:  # noqa: ANN001
+        """Stop an oversize download and keep what came: it is archived with WARC-Truncated."""
+        key = id(request)
+        total = self._received.get(key, 0) + len(data)
+        self._received[key] = total
+        if total > self.max_bytes:
+            self._received.pop(key, None)
+            self.crawler.stats.inc_value("govarchive/errors/too_large")
+            raise StopDownload(fail=False)
 
     # -- lifecycle ----------------------------------------------------------
     def spider_opened(self, spider) -> None:  # noqa: ANN001
@@ -169,6 +187,7 @@ class ArchiveExtension:
 
     # -- captures -----------------------------------------------------------
     def response_downloaded(self, response: Response, request: Request, spider) -> None:  # noqa: ANN001
+        self._received.pop(id(request), None)
         if "cached" in response.flags or self.writer is None:
             return
         ex = exchange_from(response, request)

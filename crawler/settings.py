@@ -17,8 +17,11 @@ AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 0  # no cancel: GOVARCHIVE_MAX_BYTES stops the download and keeps what came
+DOWNLOAD_HANDLERS = {"http": "crawler.handler.ArchivingDownloadHandler",
+                     "https": "crawler.handler.ArchivingDownloadHandler"}
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+DOWNLOAD_FAIL_ON_DATALOSS = False  # keep what came; it is archived with WARC-Truncated
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -35,3 +38,4 @@ GOVARCHIVE_DATA = None  # data directory; default ./archive-data or $GOVARCHIVE_
 GOVARCHIVE_WARC_PREFIX = "govarchive"
 GOVARCHIVE_WARC_MAX_SIZE = 1_000_000_000
 GOVARCHIVE_ERROR_CRAWLS = 3
+GOVARCHIVE_MAX_BYTES = 32 * 1024 * 1024  # a longer body is archived truncated (WARC-Truncated: length)

@@ -60,11 +60,16 @@ def crawled(tmp_path_factory):
         site.routes = edition(2)
         site.last_modified = "Wed, 10 Apr 2024 00:00:00 GMT"
         cli("crawl", site.url, data=data)
-        yield data, site.url.rstrip("/")
+        site.requests.clear()
+        before = sum(p.stat().st_size for p in (data / "warcs").glob("*.warc.gz"))
+        third = cli("crawl", site.url, data=data)  # nothing changed since the second crawl
+        recrawl = {"stderr": third.stderr, "requests": list(site.requests), "before": before,
+                   "after": sum(p.stat().st_size for p in (data / "warcs").glob("*.warc.gz"))}
+        yield data, site.url.rstrip("/"), recrawl
 
 
 def test_events_on_unseen_site(crawled):
-    data, base = crawled
+    data, base, _ = crawled
     events = cli_json("changes", data=data)
     first = events[0]["crawl_id"]
     second = {(e["kind"], e["url"].removeprefix(base)): e for e in events if e["crawl_id"] != first}
@@ -81,7 +86,7 @@ def test_events_on_unseen_site(crawled):
 
 
 def test_diff_shows_only_the_number_and_the_sentence(crawled):
-    data, base = crawled
+    data, base, _ = crawled
     d = json.loads(cli("diff", base + "/gongbao/content/2007/content_711039.htm", "--format", "json",
                        data=data).stdout)
     assert [o for o in d["ops"] if o["op"] != "equal"] == [
@@ -90,7 +95,7 @@ def test_diff_shows_only_the_number_and_the_sentence(crawled):
 
 
 def test_show_and_search_on_unseen_site(crawled):
-    data, base = crawled
+    data, base, _ = crawled
     rec = cli_json("show", base + "/zhengce/content/2018-12/27/content_5352666.htm", data=data)
     assert rec["doc_no"] == "国办发〔2018〕123号" and rec["published"] == "2018-12-28"
     gbk = cli_json("show", base + GBK_PAGE, data=data)
@@ -101,3 +106,15 @@ def test_show_and_search_on_unseen_site(crawled):
     assert found == {NEW_PAGE: False, "/zwgk/zfxxgk/zfxxgkzd/202311/t20231108_80918.htm": True}
     titles = {r["title"] for r in cli_json("search", "信息公开指南", "--field", "title", data=data)}
     assert titles == {"屿头乡政府信息公开指南"}
+
+
+def test_unchanged_recrawl_is_conditional_and_small(crawled):
+    data, _, recrawl = crawled
+    first = min((data / "warcs").glob("*.warc.gz")).stat().st_size
+    pages = [p for m, p in recrawl["requests"] if p != "/robots.txt"]
+    import re
+
+    conditional = int(re.search(r"(\d+) conditional requests", recrawl["stderr"]).group(1))
+    assert conditional >= 0.8 * len(pages), (conditional, len(pages))
+    assert recrawl["after"] - recrawl["before"] < first / 10
+    assert "new 0, changed 0, removed 0" in recrawl["stderr"]
