@@ -24,12 +24,24 @@ def prepare(data: Path) -> Path:
         link = coll / "archive" / f.name
         if not link.exists():
             os.symlink(f.resolve(), link)
-    write_index(data, coll / "indexes" / "index.cdxj", files)
+    index = write_index(data, coll / "indexes" / "index.cdxj", files)
+    _drop_not_modified(index)
     (root / "config.yaml").write_text(
         "collections_root: collections\n"
         "framed_replay: false\n"
         "enable_memento: true\n", encoding="utf-8")
     return root
+
+
+def _drop_not_modified(index: Path) -> None:
+    """Leave 304 revisits out of the replay index: pywb would replay them as empty 304s.
+
+    A 304 says the page was unchanged since the capture it refers to, so replay at that time falls
+    back to that capture; the full index (`govarchive index`) and the WARCs keep the 304s.
+    """
+    lines = index.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not ('"status": "304"' in line and '"mime": "warc/revisit"' in line)]
+    index.write_text("".join(kept), encoding="utf-8")
 
 
 def command(port: int) -> list[str]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -34,3 +38,32 @@ def cli_json(*args: str, data: Path | None = None) -> object:
 def site():
     with DemoSite(edition=1) as s:
         yield s
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def replaying(data: Path):
+    """Run `govarchive replay` (a real pywb server) over a data dir; yield a function url -> bytes."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "replay", "--port", str(port), "--data", str(data)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/govarchive/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+
+        def fetch(url: str, ts: str = "2100") -> bytes:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/govarchive/{ts}id_/{url}", timeout=20).read()
+
+        yield fetch
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import gzip
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc import SERVER_NOT_MODIFIED
 
-from .conftest import ROOT, cli
+from .conftest import ROOT, cli, replaying
 from .rawserver import GBK_NAME, RawServer
 
 
@@ -137,31 +135,11 @@ def test_cdxj_sorted_by_surt(captured):
     assert keys == sorted(keys) and len(keys) > 8
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_pywb_replays_bytes_as_sent(captured):
     data, server = captured
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "replay", "--port", str(port), "--data", str(data)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/govarchive/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with replaying(data) as fetch:
         for path in ("/gzip.html", "/chunked.html", "/gbk.html", "/download?id=7&x=1"):
-            url = f"http://127.0.0.1:{port}/govarchive/2030id_/{server.url.rstrip('/')}{path}"
-            body = urllib.request.urlopen(url, timeout=10).read()
-            assert body == server.sent[path.split("?")[0]], path
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+            assert fetch(server.url.rstrip("/") + path) == server.sent[path.split("?")[0]], path
 
 
 def test_sigkill_mid_crawl_leaves_valid_files_and_next_run_repairs(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from archive.demosite import Resource, SiteServer
 
-from .conftest import DATA, cli, cli_json
+from .conftest import DATA, cli, cli_json, replaying
 
 DEV = DATA / "devset"
 PAGES = {
@@ -118,3 +118,12 @@ def test_unchanged_recrawl_is_conditional_and_small(crawled):
     assert conditional >= 0.8 * len(pages), (conditional, len(pages))
     assert recrawl["after"] - recrawl["before"] < first / 10
     assert "new 0, changed 0, removed 0" in recrawl["stderr"]
+
+
+def test_pywb_replays_real_pages_byte_for_byte(crawled):
+    data, base, _ = crawled
+    gbk = (DEV / "D1_govcn_gongbao_transcoded_gbk_meta_gb2312.html").read_bytes()
+    big = (DEV / "04_cmse_gov_trs_article_a.html").read_bytes()  # served gzipped
+    with replaying(data) as fetch:
+        assert fetch(base + GBK_PAGE) == gbk
+        assert fetch(base + "/ztbd/xwfbh/201206/t20120624_43188.html") == big
