@@ -3,7 +3,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint clean
+BENCH_STAMP := $(VENV)/.bench-installed
+
+.PHONY: venv demo test lint clean bench bench-extract
 
 venv: $(STAMP)
 
@@ -19,6 +21,15 @@ demo: venv
 test: venv
 	$(BIN)/ruff check crawler archive pipelines tests
 	$(BIN)/python -m pytest -q
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench-extract: $(BENCH_STAMP)
+	$(BIN)/python bench/extract_eval.py
+
+bench: bench-extract
 
 lint: venv
 	$(BIN)/ruff check crawler archive pipelines tests bench

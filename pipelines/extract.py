@@ -26,11 +26,17 @@ from .record import PageRecord
 
 # Body containers of the common CMSs, most specific first.
 BODY_SELECTORS = [
-    "#UCAP-CONTENT", ".TRS_Editor", ".TRS_UEDITOR", "#zoom", ".article_content", ".article-content",
-    "#content", ".pages_content", "#Zoom", ".zoom", ".view", ".TRS_PreAppend", ".content_text",
-    ".detail-content", ".news_content", ".con_text", ".xxgk_content", "#article", "article",
-    ".article", ".content",
+    "#UCAP-CONTENT", ".TRS_Editor", ".TRS_UEDITOR", ".trs_editor_view", "#zoom", "#zoomcon", ".zoomcon",
+    ".article_content", ".article-content", ".article_con", ".art_con", "#content", ".pages_content",
+    "#Zoom", ".zoom", ".view", ".TRS_PreAppend", ".content_text", ".contentText", ".detail-content",
+    ".detail_content", ".news_content", ".news-content", ".con_text", ".xxgk_content", ".info-content",
+    ".zw", "#zw", ".wzy_content", "#ivs_content", "#js_content", "#article", "article", ".article",
+    ".content", "#con",
 ]
+# Comment markers CMSs put around the body: Hanweb, Founder, TRS templates.
+_MARKERS = re.compile(
+    r"<!--\s*(?:ZJEG_RSS\.content\.begin|enpcontent|<\$\[信息内容\]>begin)\s*-->(.*?)"
+    r"<!--\s*(?:ZJEG_RSS\.content\.end|/enpcontent|<\$\[信息内容\]>end)\s*-->", re.S)
 TITLE_SELECTORS = ["h1", ".article-title", ".article_title", ".title", "#title", ".tit", "h2", ".bt",
                    ".content-title", ".xxgk_title", "h3"]
 _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s-\s|--|—|-(?=[^-]*(?:网|政府|委员会|门户|局|办)))\s*")
@@ -74,16 +80,17 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     rec.items = _list_items(links)
 
     fields = metadata_table(soup)
-    for sel in CHROME_SELECTORS:
-        for el in soup.select(sel):
-            el.decompose()
+    for el in _Index(soup).select_all(CHROME_SELECTORS):
+        el.decompose()
+    index = _Index(soup)
     page_text = normalize_block(element_text(soup.body or soup))
     line_date, line_source = pub_line(page_text)
 
-    container = _select(soup, overrides.get("body")) or _body_container(soup)
+    container = (_select(soup, overrides.get("body")) or _marked_body(html)
+                 or _body_container(soup, index))
     lines = _body_lines(container) if container is not None else []
     title = (_text_of(soup, overrides.get("title")) or metas.get("ArticleTitle")
-             or fields.get("title") or _title(soup, lines))
+             or fields.get("title") or _title(soup, index, container))
     rec.title = normalize_inline(title) if title else None
     if lines and rec.title and normalize_inline(lines[0]) == rec.title and len(lines) > 1:
         # Body often repeats the heading above it; the truth keeps it only when inside the container.
@@ -134,12 +141,50 @@ def _text_len(el: Tag) -> int:
     return len(re.sub(r"\s+", "", el.get_text()))
 
 
-def _body_container(soup: BeautifulSoup) -> Tag | None:
+def _marked_body(html: str) -> Tag | None:
+    """The body between CMS comment markers, when the page has them and they hold text."""
+    m = _MARKERS.search(html)
+    if not m or len(re.sub(r"<[^>]+>|\s", "", m.group(1))) < 10:
+        return None
+    return BeautifulSoup(f"<div>{m.group(1)}</div>", "lxml").div
+
+
+class _Index:
+    """One pass over the tree answering the simple selectors we use (#id, .class, tag)."""
+
+    def __init__(self, soup: BeautifulSoup) -> None:
+        self.by_id: dict[str, list[Tag]] = {}
+        self.by_class: dict[str, list[Tag]] = {}
+        self.by_tag: dict[str, list[Tag]] = {}
+        for el in soup.find_all(True):
+            self.by_tag.setdefault(el.name, []).append(el)
+            ident = el.get("id")
+            if ident:
+                self.by_id.setdefault(ident, []).append(el)
+            for cls in el.get("class") or ():
+                self.by_class.setdefault(cls, []).append(el)
+
+    def select(self, selector: str) -> list[Tag]:
+        if selector.startswith("#"):
+            return self.by_id.get(selector[1:], [])
+        if selector.startswith("."):
+            return self.by_class.get(selector[1:], [])
+        return self.by_tag.get(selector, [])
+
+    def select_all(self, selectors: list[str]) -> list[Tag]:
+        seen: dict[int, Tag] = {}
+        for sel in selectors:
+            for el in self.select(sel):
+                seen.setdefault(id(el), el)
+        return list(seen.values())
+
+
+def _body_container(soup: BeautifulSoup, index: _Index) -> Tag | None:
     candidates = []
     for sel in BODY_SELECTORS:
-        for el in soup.select(sel):
+        for el in index.select(sel):
             n = _text_len(el)
-            if n >= 20:
+            if n >= 10:
                 candidates.append((el, n))
     if candidates:
         biggest = max(n for _, n in candidates)
@@ -184,22 +229,38 @@ def _doc_title(soup: BeautifulSoup) -> str | None:
     return normalize_inline(t.get_text()) if t else None
 
 
-def _title(soup: BeautifulSoup, lines: list[str]) -> str | None:
+def _title(soup: BeautifulSoup, index: _Index, container: Tag | None) -> str | None:
     doc_title = _doc_title(soup) or ""
     head = _TITLE_SPLIT.split(doc_title)[0].strip() if doc_title else ""
     compact_doc = doc_title.replace(" ", "")
     best = None
+    fallback = None
     for sel in TITLE_SELECTORS:
-        for el in soup.select(sel):
+        for el in index.select(sel):
             text = normalize_inline(inline_text(el))
-            if not (4 <= len(text) <= 200):
+            if not (4 <= len(text) <= 200) or el.find("a") is not None:
                 continue
             if compact_doc and text.replace(" ", "") in compact_doc:
                 if best is None or len(text) > len(best):
                     best = text
+            elif fallback is None and container is not None and _precedes(el, container) and len(text) >= 6:
+                fallback = text  # a heading above the body when <title> is only the site's name
     if best:
         return best
-    return head or None
+    # A <title> with no separator is usually the site's name alone: prefer the heading then.
+    if fallback and (not head or head == doc_title):
+        return fallback
+    return head or fallback
+
+
+def _precedes(a: Tag, b: Tag) -> bool:
+    """True when ``a`` comes before ``b`` in document order (and is not inside it)."""
+    if b in a.parents or a in b.parents:
+        return False
+    for el in b.previous_elements:
+        if el is a:
+            return True
+    return False
 
 
 def _attachments(links: list[tuple[str, Tag]]) -> list[dict]:

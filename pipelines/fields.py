@@ -57,36 +57,49 @@ def parse_date(text: str | None, with_time: bool = True) -> str | None:
     return iso
 
 
+def _spaced(label: str) -> str:
+    return r"[\s\u3000]*".join(map(re.escape, label))
+
+
+# A text node that starts with a label, however spaced: '索 引 号：', '标　　题', '发文字号:'.
+_LABEL_START = re.compile(
+    r"^[\s\u3000]*(?:" + "|".join(_spaced(k) for k in sorted(LABELS, key=len, reverse=True)) + r")[\s\u3000]*[:：]?"
+)
+_NEXT_LABEL = re.compile(r"\s+(?=(?:" + "|".join(sorted(map(re.escape, LABELS), key=len, reverse=True)) + r")[:：])")
+_WRAPPERS = frozenset("b strong span font label em i p".split())
+_SKIP = frozenset("script style title a option textarea".split())
+
+
 def metadata_table(soup: BeautifulSoup) -> dict[str, str]:
-    """Read the 信息公开 label/value block wherever it is (table cells, li, p, span)."""
+    """Read the 信息公开 label/value block wherever it is (table cells, li, dt/dd, spans)."""
     found: dict[str, str] = {}
-    for cell in soup.find_all(["td", "th", "dt", "label", "b", "strong", "span", "em"]):
-        key = label_key(inline_text(cell))
-        field = LABELS.get(key)
-        if not field or field in found:
+    for node in soup.find_all(string=_LABEL_START):
+        el = node.parent
+        if el is None or el.name in _SKIP:
             continue
-        value_el = cell.find_next_sibling(["td", "th", "dd", "span", "em", "div"])
-        if value_el is None:
-            # <span>索引号：</span>000014349/2018-00221 — the value is the following text.
-            sib = cell.next_sibling
-            value = str(sib).strip() if sib is not None and not isinstance(sib, Tag) else ""
+        text = normalize_inline(inline_text(el))
+        if len(text) > 200:
+            continue
+        key = label_key(text)
+        if key in LABELS:  # the element holds the label alone: the value is what follows it
+            cell = el
+            while cell.name in _WRAPPERS and cell.parent is not None \
+                    and label_key(inline_text(cell.parent)) == key:
+                cell = cell.parent
+            value_el = cell.find_next_sibling()
+            if value_el is not None:
+                value = inline_text(value_el)
+            else:
+                sib = cell.next_sibling
+                value = str(sib) if sib is not None and not isinstance(sib, Tag) else ""
+            field = LABELS[key]
+        elif m := _LABEL_VALUE.match(text):
+            field, value = LABELS[label_key(m.group(1))], m.group(2)
         else:
-            value = inline_text(value_el)
-        value = normalize_inline(value)
-        if value and LABELS.get(label_key(value)) is None and len(value) < 200:
+            continue
+        value = _NEXT_LABEL.split(normalize_inline(value), maxsplit=1)[0].strip()
+        if field not in found and value and len(value) < 200 and not _LABEL_START.match(value):
             found[field] = value
-    for el in soup.find_all(["li", "p", "td", "div", "span"]):
-        if el.find(["li", "p", "div", "table"]):
-            continue
-        text = inline_text(el)
-        if len(text) > 120:
-            continue
-        m = _LABEL_VALUE.match(normalize_inline(text))
-        if m:
-            field = LABELS[label_key(m.group(1))]
-            value = m.group(2).strip()
-            if value and field not in found and not _LABEL_VALUE.match(value):
-                found[field] = value
     return found
 
 
