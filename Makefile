@@ -19,7 +19,7 @@ demo: venv
 	$(BIN)/govarchive demo --data demo-data
 
 test: venv
-	$(BIN)/ruff check crawler archive pipelines tests
+	$(BIN)/ruff check crawler archive pipelines tests bench
 	$(BIN)/python -m pytest -q
 
 $(BENCH_STAMP): $(STAMP)

@@ -125,7 +125,7 @@ def run() -> list[tuple[str, float, float]]:
     fields = list(totals["govarchive"])
     print(f"{len(all_cases)} pages ({sum(1 for c in all_cases if not c['name'].startswith('demo'))} real "
           f"government pages, the rest from the demo site)\n")
-    print(f"| field | govarchive | trafilatura |\n|---|---|---|")
+    print("| field | govarchive | trafilatura |\n|---|---|---|")
     for f in fields:
         a = totals["govarchive"][f]
         b = totals["trafilatura"].get(f) or [False] * len(a)
