@@ -147,16 +147,48 @@ def show(url: str, number: int | None, as_json: bool, data: Path | None) -> None
 @click.argument("url")
 @click.option("--from", "from_n", type=int, help="Old version number.")
 @click.option("--to", "to_n", type=int, help="New version number.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @data_option
 def diff(url: str, from_n: int | None, to_n: int | None, fmt: str, data: Path | None) -> None:
     """Diff two versions of a page (default: the last two), sentence- and word-aligned for Chinese."""
     from .diff import format_text
 
-    d = q.diff(_db(data), url, from_n, to_n)
+    db = _db(data)
+    d = q.diff(db, url, from_n, to_n)
     if fmt == "json":
         return _emit_json(d)
+    if fmt == "html":
+        from .report import standalone_diff
+
+        return click.echo(standalone_diff(d, q.record(db, url, d["to"])["title"]))
     click.echo(format_text(d, color=sys.stdout.isatty()))
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory to write the report site into.")
+@click.option("--since", help="Only changes at or after this date.")
+@click.option("--replay", default="http://127.0.0.1:8080/govarchive", show_default=True,
+              help="Base URL of `govarchive replay` for links to captures ('' for none).")
+@data_option
+def report(out: Path, since: str | None, replay: str, data: Path | None) -> None:
+    """Write a static HTML report of changes (index by site and day, one page per change)."""
+    from .report import write_report
+
+    info = write_report(_db(data), out, since=since, replay=replay or None)
+    click.echo(f"{info['path']}: {info['changes']} changes", err=True)
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .atom file.")
+@click.option("--since", help="Only changes at or after this date.")
+@data_option
+def feed(out: Path, since: str | None, data: Path | None) -> None:
+    """Write an Atom feed of change events (stable ids, readable by any feed reader)."""
+    from .feed import write_feed
+
+    n = write_feed(_db(data), out, since=since)
+    click.echo(f"{out}: {n} entries", err=True)
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -223,7 +224,9 @@ class History:
         return self.db["versions"].get(version_id)
 
     def _add_content(self, cap: Capture, page: dict, record: PageRecord) -> list[dict]:
-        content = record.content()
+        content = record.content(_ignore_rules(cap.overrides.get("ignore")))
+        if content.get("body") is not None and content["body"] != record.body and record.kind != "list":
+            record.body = content["body"]  # what the profile ignores is not part of the version either
         h = content_hash(content)
         events: list[dict] = []
         kind = record.kind
@@ -339,6 +342,10 @@ class History:
             moved["retracts"] = ["removed", "added"]  # the two events this one replaces
             events.append(moved)
         return events
+
+
+def _ignore_rules(patterns: list[str] | None) -> list[re.Pattern[str]]:
+    return [re.compile(p, re.M) for p in patterns or []]
 
 
 def _loads_field(name: str, value: object) -> object:

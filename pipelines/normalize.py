@@ -52,3 +52,29 @@ def label_key(text: str) -> str:
 def no_space(text: str) -> str:
     """Remove all whitespace (how the dev-set truth compares body starts and ends)."""
     return re.sub(r"\s+", "", text.translate(_TABLE))
+
+
+_GATEWAY = re.compile(r"^(?P<host>.+?)x[0-9a-f]{4}\d{6,}(?:xx)?\.ipv6best\.cn$", re.I)
+
+
+def canonical_url(url: str) -> str:
+    """Return a URL with the noise removed: IPv6-gateway hosts undone, query sorted, no fragment."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    m = _GATEWAY.match(host)
+    if m:
+        host = m.group("host")
+        if "." not in host:
+            host = host.replace("-", ".")
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
+
+
+def apply_ignore(text: str, patterns: list[re.Pattern[str]]) -> str:
+    """Remove what a site profile's ignore rules match (whole lines when a rule is anchored)."""
+    for pattern in patterns:
+        text = pattern.sub("", text)
+    return "\n".join(line for line in text.split("\n") if line.strip())

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
+
+from .normalize import apply_ignore, canonical_url
 
 # Fields that define a version: a change in any of them is a change of the document.
 CONTENT_FIELDS = ("title", "published", "source", "index_no", "category", "publisher",
@@ -43,13 +46,21 @@ class PageRecord:
         """Return the record as plain JSON-ready data."""
         return asdict(self)
 
-    def content(self) -> dict:
-        """Return only the fields that define a version (noise-free content)."""
+    def content(self, ignore: list[re.Pattern[str]] | None = None) -> dict:
+        """Return only the fields that define a version (noise-free content).
+
+        ``ignore``: a site profile's rules for text that still flickers; removed before hashing.
+        """
         data = {name: getattr(self, name) for name in CONTENT_FIELDS}
-        data["attachments"] = [{"name": a.get("name"), "url": a.get("url")} for a in self.attachments]
+        data["attachments"] = [{"name": a.get("name"), "url": canonical_url(a["url"]) if a.get("url") else None}
+                               for a in self.attachments]
         if self.kind == "list":
             # A list page's version is its set of items; the text around them is layout.
             data["body"] = "\n".join(f"{i['title']}\t{i.get('date') or ''}" for i in self.items)
+        if ignore:
+            for name in ("title", "body", "source", "contact"):
+                if data.get(name):
+                    data[name] = apply_ignore(data[name], ignore) or None
         return data
 
 

@@ -127,3 +127,21 @@ def test_pywb_replays_real_pages_byte_for_byte(crawled):
     with replaying(data) as fetch:
         assert fetch(base + GBK_PAGE) == gbk
         assert fetch(base + "/ztbd/xwfbh/201206/t20120624_43188.html") == big
+
+
+def test_report_and_feed_show_the_events(crawled, tmp_path):
+    import feedparser
+
+    data, base, _ = crawled
+    cli("report", "--out", str(tmp_path / "r"), data=data)
+    cli("feed", "--out", str(tmp_path / "f.atom"), data=data)
+    index = (tmp_path / "r" / "index.html").read_text("utf-8")
+    feed = feedparser.parse(str(tmp_path / "f.atom"))
+    links = {(e.tags[0].term, e.link.removeprefix(base)) for e in feed.entries}
+    for kind, path in (("changed", "/gongbao/content/2007/content_711039.htm"),
+                       ("changed", "/zhengce/content/2018-12/27/content_5352666.htm"),
+                       ("removed", "/zwgk/zfxxgk/zfxxgkzd/202311/t20231108_80918.htm"), ("added", NEW_PAGE)):
+        assert (kind, path) in links
+    assert "屿头乡政府信息公开指南" in index and "silent revision" in index
+    pages = "".join(p.read_text("utf-8") for p in (tmp_path / "r" / "changes").glob("*.html"))
+    assert "<del>53365.53</del><ins>53365.35</ins>" in pages and f"<ins>{ADDED_SENTENCE}</ins>" in pages
