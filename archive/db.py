@@ -92,12 +92,16 @@ def m001_history(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m002_search(db: sqlite_utils.Database) -> None:
-    # Bigram shadow text: exact for Chinese queries of 2+ characters (see archive/search.py).
+    # Bigrams of each version's text (see archive/search.py). Contentless, and without positions:
+    # candidates are verified on the stored text, so the index only has to say which rows and
+    # columns hold every bigram of the query. That keeps it near the size of the text.
     db.executescript(
         """
         CREATE VIRTUAL TABLE search_index USING fts5(
-            title, body, attachments, tokenize = 'unicode61 remove_diacritics 0'
+            title, body, attachments, content = '', detail = column,
+            tokenize = 'unicode61 remove_diacritics 0'
         );
+        CREATE INDEX versions_recent ON versions(coalesce(published, first_seen), id);
         """
     )
 

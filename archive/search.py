@@ -2,9 +2,9 @@
 
 FTS5's own tokenizers cannot do it: ``trigram`` never matches queries under three characters and
 ``unicode61`` treats a run of Han characters as one token. Indexing every pair of adjacent
-letters or digits (法治 治政 政府 …) makes any query of two or more characters a bigram phrase;
-the candidates are then checked with ``instr`` on the stored text, so results are exact
-(substring semantics), and single characters fall back to ``instr`` alone.
+letters or digits (法治 治政 政府 …), and every single character, makes a one- or two-character query
+one token, answered by the index alone; a longer query's candidates are the rows holding all of
+its bigrams, checked with ``instr`` on the stored text, so results are exact (substring semantics).
 """
 
 from __future__ import annotations
@@ -23,36 +23,31 @@ _WORD = re.compile(r"[^\W_]+")  # runs of letters/digits (Han included); the res
 FIELDS = ("title", "body", "attachments")
 
 
-def bigrams(text: str) -> str:
-    """Return the space-separated bigram shadow of ``text`` (lower-cased)."""
+def shadow(text: str) -> str:
+    """Return the indexed shadow of ``text``: every character and every adjacent pair (lower-cased)."""
     out: list[str] = []
     for run in _WORD.findall(text.lower()):
-        if len(run) == 1:
-            out.append(run)
-        else:
-            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        out.extend(run)
+        out.extend(run[i:i + 2] for i in range(len(run) - 1))
     return " ".join(out)
 
 
-def _phrase(part: str) -> str | None:
-    tokens = bigrams(part).split()
-    if not tokens or (len(tokens) == 1 and len(tokens[0]) < 2):
-        return None
-    return '"' + " ".join(tokens) + '"'
-
-
 def fts_query(query: str) -> str | None:
-    """Return an FTS5 MATCH expression that every true match satisfies, or None (scan)."""
-    phrases = [p for p in (_phrase(run) for run in _WORD.findall(query.lower())) if p]
-    return " AND ".join(phrases) if phrases else None
+    """Return an FTS5 MATCH expression that every true match satisfies, or None (scan).
+
+    Every bigram of the query must be present (AND); ``instr`` then checks they are adjacent.
+    """
+    words = _WORD.findall(query.lower())
+    tokens = sorted({w[i:i + 2] for w in words for i in range(len(w) - 1)} or {w for w in words if len(w) == 1})
+    return " AND ".join(f'"{t}"' for t in tokens) if tokens else None
 
 
 def index_version(db: sqlite_utils.Database, version_id: int, title: str | None, body: str | None,
                   attachments: str | None) -> None:
     """Add one version's text to the index."""
     db.execute(
-        "INSERT OR REPLACE INTO search_index(rowid, title, body, attachments) VALUES (?, ?, ?, ?)",
-        [version_id, bigrams(title or ""), bigrams(body or ""), bigrams(attachments or "")],
+        "INSERT INTO search_index(rowid, title, body, attachments) VALUES (?, ?, ?, ?)",
+        [version_id, shadow(title or ""), shadow(body or ""), shadow(attachments or "")],
     )
 
 
@@ -67,6 +62,8 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 20, site: str 
         raise BadQuery(f"unknown field {field!r}: use one of {', '.join(FIELDS)}")
     needles = [n.lower() for n in q.split() if n]
     match = fts_query(q)
+    # A query of one or two letters/digits is one token: the index alone is exact.
+    exact = match is not None and bool(_WORD.fullmatch(q.lower())) and len(q) <= 2
     cols = {"title": "v.title", "body": "v.body", "attachments": "v.body"}
     where, params = [], []
     if match:
@@ -74,7 +71,7 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 20, site: str 
         where.append("v.id IN (SELECT rowid FROM search_index WHERE search_index MATCH ?)")
         params.append(target)
     hay = cols[field] if field else "coalesce(v.title, '') || char(10) || coalesce(v.body, '')"
-    for n in needles:
+    for n in needles if not exact else []:
         where.append(f"instr(lower({hay}), ?) > 0")
         params.append(n)
     if field == "attachments":
@@ -95,11 +92,13 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 20, site: str 
     if until:
         where.append("coalesce(v.published, v.first_seen) < ?")
         params.append(until)
+    # Newest first, walking versions_recent backwards: the scan stops at the limit, so instr()
+    # runs on a few candidates for common words and on the FTS candidates alone for rare ones.
     sql = f"""
         SELECT p.url, v.title, v.published, v.number AS version, p.state, v.kind, v.body, v.first_seen
-        FROM versions v JOIN pages p ON p.id = v.page_id
+        FROM versions v INDEXED BY versions_recent JOIN pages p ON p.id = v.page_id
         WHERE {' AND '.join(where) or '1'}
-        ORDER BY coalesce(v.published, v.first_seen) DESC, p.url, v.number DESC
+        ORDER BY coalesce(v.published, v.first_seen) DESC, v.id DESC
         LIMIT ?"""
     params.append(int(limit))
     try:

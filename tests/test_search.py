@@ -8,7 +8,7 @@ import pytest
 
 from archive.db import open_db
 from archive.errors import BadQuery
-from archive.search import bigrams, fts_query, search
+from archive.search import fts_query, search, shadow
 
 WORDS = ["法治", "政府", "建设", "年度", "报告", "行政", "诉讼", "高新区", "公开", "信息", "2023年", "ICP", "申请"]
 
@@ -26,7 +26,7 @@ def db(tmp_path):
                                      "title": title, "body": body, "first_seen": "2024"}).last_pk
         db["pages"].update(pid, {"current_version": vid})
         db.execute("INSERT INTO search_index(rowid, title, body, attachments) VALUES (?, ?, ?, '')",
-                   [vid, bigrams(title), bigrams(body)])
+                   [vid, shadow(title), shadow(body)])
         docs.append((f"http://x/{i}", title + "\n" + body))
     db.docs = docs
     return db
@@ -39,10 +39,11 @@ def test_results_equal_substring_truth(db, query):
     assert got == want
 
 
-def test_bigrams_and_query():
-    assert bigrams("法治政府") == "法治 治政 政府"
-    assert fts_query("法治政府") == '"法治 治政 政府"'
-    assert fts_query("法") is None
+def test_shadow_and_query():
+    assert shadow("法治政府") == "法 治 政 府 法治 治政 政府"
+    assert fts_query("法治政府") == '"政府" AND "治政" AND "法治"'
+    assert fts_query("法") == "\"法\""
+    assert fts_query("，") is None
 
 
 @pytest.mark.parametrize("query", ["'; DROP TABLE pages; --", '"unbalanced', "AND OR NOT", "NEAR("])
