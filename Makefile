@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: venv demo test lint clean bench bench-extract
+.PHONY: venv demo test lint clean bench bench-extract bench-search
 
 venv: $(STAMP)
 
@@ -29,7 +29,10 @@ $(BENCH_STAMP): $(STAMP)
 bench-extract: $(BENCH_STAMP)
 	$(BIN)/python bench/extract_eval.py
 
-bench: bench-extract
+bench-search: $(BENCH_STAMP)
+	$(BIN)/python bench/search.py
+
+bench: bench-extract bench-search
 
 lint: venv
 	$(BIN)/ruff check crawler archive pipelines tests bench

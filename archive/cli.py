@@ -222,6 +222,47 @@ def search(query: str, site: str | None, kind: str | None, since: str | None, un
 
 
 @main.command()
+@click.option("--site", help="Only this site.")
+@click.option("--kind", type=click.Choice(["article", "list", "home", "attachment", "other"]))
+@click.option("--state", type=click.Choice(["live", "removed", "delisted", "redirect", "missing"]))
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV output.")
+@data_option
+def pages(site: str | None, kind: str | None, state: str | None, as_json: bool, as_csv: bool,
+          data: Path | None) -> None:
+    """List archived pages with their state and number of versions."""
+    rows = q.pages(_db(data), site=site, kind=kind, state=state)
+    if as_json:
+        return _emit_json(rows)
+    if as_csv:
+        return _emit_csv(rows)
+    for r in rows:
+        click.echo(f"{r['state']:<9} {r['kind'] or '-':<10} v{r['current_version'] or 0:<3} {r['title'] or ''}\n"
+                   f"{'':24}{r['url']}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@data_option
+def stats(as_json: bool, data: Path | None) -> None:
+    """Counts: pages, versions, captures, changes by kind, WARC bytes, per site."""
+    from .api import warc_sizes
+
+    root = data_dir(data)
+    s = q.stats(_db(data), warc_sizes(root))
+    if as_json:
+        return _emit_json(s)
+    click.echo(f"{s['pages']} pages, {s['versions']} versions, {s['captures']} captures in {s['crawls']} crawls; "
+               f"{s['warc_files']} WARC files, {s['warc_bytes']:,} bytes")
+    click.echo("changes: " + ", ".join(f"{k} {v}" for k, v in sorted(s["changes_by_kind"].items())))
+    for site, v in s["sites"].items():
+        states = ", ".join(f"{k} {n}" for k, n in sorted(v["pages_by_state"].items()))
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(v["changes_by_kind"].items()))
+        click.echo(f"  {site}: {v['pages']} pages ({states}), {v['versions']} versions, {v['captures']} captures; "
+                   f"changes: {kinds or 'none'}")
+
+
+@main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--url", help="The URL the file was fetched from (resolves links).")
 @click.option("--content-type", help="The Content-Type it was served with.")

@@ -36,8 +36,7 @@ def open_db(data: str | os.PathLike | None = None, create: bool = True) -> sqlit
     db.conn.execute("PRAGMA busy_timeout=30000")
     db.conn.execute("PRAGMA synchronous=NORMAL")
     db.conn.execute("PRAGMA foreign_keys=ON")
-    if create:
-        migrations.apply(db)
+    migrations.apply(db)  # an archive made by an older govarchive is brought up to date
     return db
 
 

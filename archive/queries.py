@@ -108,3 +108,47 @@ def diff(db: sqlite_utils.Database, url: str, from_n: int | None = None, to_n: i
     _, a = version(db, url, from_n)
     _, b = version(db, url, to_n)
     return version_diff(page["url"], from_n, _content(a), to_n, _content(b))
+
+
+def pages(db: sqlite_utils.Database, site: str | None = None, kind: str | None = None,
+          state: str | None = None) -> list[dict]:
+    """Return pages with their state, kind, title and version count."""
+    where, params = ["1"], []
+    for col, value in (("p.site", site), ("p.kind", kind), ("p.state", state)):
+        if value:
+            where.append(f"{col} = ?")
+            params.append(value)
+    return _rows(db, f"""
+        SELECT p.url, p.site, p.kind, p.state, p.title, p.first_seen, p.last_seen, p.last_status,
+               (SELECT count(*) FROM versions v WHERE v.page_id = p.id) AS versions,
+               (SELECT max(number) FROM versions v WHERE v.id = p.current_version) AS current_version
+        FROM pages p WHERE {' AND '.join(where)} ORDER BY p.site, p.url""", params)
+
+
+def stats(db: sqlite_utils.Database, warc_bytes: dict[str, int] | None = None) -> dict:
+    """Return counts for the archive and per site: pages by state, versions, captures, changes by kind."""
+    def per(sql: str) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for site, key, n in db.execute(sql).fetchall():
+            out.setdefault(site or "", {})[key] = n
+        return out
+
+    states = per("SELECT site, state, count(*) FROM pages GROUP BY 1, 2")
+    kinds = per("SELECT p.site, c.kind, count(*) FROM changes c JOIN pages p ON p.id = c.page_id GROUP BY 1, 2")
+    counts = {site: n for site, n in db.execute(
+        "SELECT p.site, count(*) FROM versions v JOIN pages p ON p.id = v.page_id GROUP BY 1").fetchall()}
+    caps = {site: n for site, n in db.execute(
+        "SELECT p.site, count(*) FROM captures c JOIN pages p ON p.id = c.page_id GROUP BY 1").fetchall()}
+    sites = sorted(set(states) | set(kinds))
+    per_site = {s: {"pages": sum(states.get(s, {}).values()), "pages_by_state": states.get(s, {}),
+                    "versions": counts.get(s, 0), "captures": caps.get(s, 0),
+                    "changes_by_kind": kinds.get(s, {})} for s in sites}
+    total_kinds: dict[str, int] = {}
+    for k in kinds.values():
+        for kind, n in k.items():
+            total_kinds[kind] = total_kinds.get(kind, 0) + n
+    return {"pages": sum(v["pages"] for v in per_site.values()),
+            "versions": sum(counts.values()), "captures": sum(caps.values()),
+            "crawls": db.execute("SELECT count(*) FROM crawls").fetchone()[0],
+            "changes_by_kind": total_kinds, "warc_files": len(warc_bytes or {}),
+            "warc_bytes": sum((warc_bytes or {}).values()), "sites": per_site}

@@ -67,3 +67,15 @@ def replaying(data: Path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory):
+    """The demo site crawled at editions 1 and 2 (read-only for the tests that share it)."""
+    data = tmp_path_factory.mktemp("demo-shared") / "data"
+    with DemoSite(edition=1) as site:
+        cli("crawl", site.url, data=data)
+        site.set_edition(2)
+        cli("crawl", site.url, data=data)
+        base = site.url
+    return data, base
