@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,24 @@ def build_settings(data: Path, urls: list[str], *, site: str | None = None, conc
     return settings
 
 
+def site_lock(data: Path, site: str):  # noqa: ANN201 - an open file holding the lock
+    """Take the data directory's lock for a site: never two crawls of one site at once."""
+    import fcntl
+    import re
+
+    locks = data / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    fh = open(locks / (re.sub(r"[^\w.-]+", "_", site) + ".lock"), "w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise GovArchiveError(f"a crawl of {site} is already running in {data}") from None
+    fh.write(f"{os.getpid()}\n")
+    fh.flush()
+    return fh
+
+
 def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurrency: int | None = None,
               max_pages: int | None = None, profile: dict | None = None,
               extra: dict | None = None) -> CrawlSummary:
@@ -83,6 +102,8 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
             raise GovArchiveError(f"not an http(s) URL: {url}")
     from crawler.spiders.govsite import GovSiteSpider
 
+    site_name = site or (profile or {}).get("name") or urlsplit(urls[0]).netloc
+    lock = site_lock(data, site_name)
     settings = build_settings(data, urls, site=site, concurrency=concurrency, max_pages=max_pages,
                               profile=profile, extra=extra)
     process = CrawlerProcess(settings)
@@ -90,7 +111,10 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
     crawler = process.create_crawler(GovSiteSpider)
     process.crawl(crawler, start_urls=urls, hosts=hosts, prefixes=" ".join((profile or {}).get("prefixes") or []),
                   deny=(profile or {}).get("deny") or [])
-    process.start()
+    try:
+        process.start()
+    finally:
+        lock.close()
     stats = crawler.stats.get_stats()
     events = {k.split("/")[-1]: v for k, v in stats.items() if k.startswith("govarchive/events/")}
     errors = {k.split("/")[-1]: v for k, v in stats.items() if k.startswith("govarchive/errors/")}

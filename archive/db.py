@@ -124,3 +124,16 @@ def m003_views(db: sqlite_utils.Database) -> None:
             FROM changes c JOIN pages p ON p.id = c.page_id GROUP BY 1, 2, 3;
         """
     )
+
+
+@migrations()
+def m004_frontier(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE frontier (
+            crawl_id TEXT NOT NULL, url TEXT NOT NULL, depth INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (crawl_id, url)
+        );
+        CREATE INDEX captures_crawl ON captures(crawl_id, url);
+        """
+    )

@@ -64,12 +64,23 @@ class History:
 
     # -- crawls -------------------------------------------------------------
     def begin_crawl(self, crawl_id: str, started: str, site: str | None, start_urls: list[str]) -> None:
-        self.db["crawls"].upsert({"id": crawl_id, "site": site, "started": started,
-                                  "start_urls": dumps(start_urls)}, pk="id")
-        if site:
-            self.db["sites"].upsert({"name": site, "start_urls": dumps(start_urls), "created": started},
-                                    pk="name")
-        self._crawl_listed.setdefault(crawl_id, set())
+        """Open a crawl run, or reopen one that was killed (its state is read back from the database)."""
+        with self.db.conn:
+            self.db.execute("INSERT OR IGNORE INTO crawls(id, site, started, start_urls) VALUES (?, ?, ?, ?)",
+                            [crawl_id, site, started, dumps(start_urls)])
+            if site:
+                self.db.execute("INSERT OR IGNORE INTO sites(name, start_urls, created) VALUES (?, ?, ?)",
+                                [site, dumps(start_urls), started])
+        listed = self._crawl_listed.setdefault(crawl_id, set())
+        for (items,) in self.db.execute(
+                "SELECT v.items FROM captures c JOIN versions v ON v.id = c.version_id "
+                "WHERE c.crawl_id = ? AND v.kind = 'list'", [crawl_id]):
+            listed.update(i["url"] for i in json.loads(items or "[]"))
+            self._crawl_lists_seen[crawl_id] = self._crawl_lists_seen.get(crawl_id, 0) + 1
+        for (page_id,) in self.db.execute(
+                "SELECT DISTINCT page_id FROM captures WHERE crawl_id = ? AND (error IS NOT NULL OR status >= 500 "
+                "OR status IN (403, 412, 429, 521))", [crawl_id]):
+            self._crawl_errors.setdefault(crawl_id, set()).add(page_id)
 
     def end_crawl(self, crawl_id: str, finished: str, reason: str = "finished",
                   stats: dict | None = None) -> list[dict]:

@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
 from scrapy.http import Request, Response
 
-from archive import __version__
+from archive import __version__, frontier
 from archive.capture import is_robots, payload_digest, to_capture
 from archive.db import data_dir, open_db, warc_dir
 from archive.history import Capture, History
@@ -65,6 +65,15 @@ def exchange_from(response: Response, request: Request) -> Exchange:
         request_body=request.body or b"", ip_address=str(response.ip_address) if response.ip_address else None,
         protocol=response.protocol or "HTTP/1.1", truncated=truncated, date=warc_date(),
         reason=reason)
+
+
+def site_of(spider) -> str:  # noqa: ANN001
+    """The site a crawl is for: the setting, else the first start URL's host."""
+    from urllib.parse import urlsplit
+
+    name = spider.settings.get("GOVARCHIVE_SITE")
+    urls = list(getattr(spider, "start_urls", []))
+    return name or (urlsplit(urls[0]).netloc if urls else "unknown")
 
 
 def classify_failure(exc: BaseException) -> str:
@@ -116,6 +125,7 @@ class ArchiveExtension:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
         if ext.max_bytes:
             crawler.signals.connect(ext.bytes_received, signal=signals.bytes_received)
         return ext
@@ -136,6 +146,13 @@ class ArchiveExtension:
         for name, cut in repair_open_files(wdir) if wdir.exists() else []:
             logger.warning("repaired %s: cut %d bytes of an unfinished record", name, cut)
         self.db = open_db(self.data)
+        self.site = self.site or site_of(spider)
+        self.start_urls = self.start_urls or list(getattr(spider, "start_urls", []))
+        resumed = frontier.unfinished_crawl(self.db, self.site)
+        if resumed and not self.crawler.settings.get("GOVARCHIVE_CRAWL_ID"):
+            logger.warning("resuming crawl %s of %s, which did not finish", resumed, self.site)
+            self.crawl_id = resumed
+            self.crawler.stats.set_value("govarchive/resumed", resumed)
         self.history = History(self.db, error_crawls=self.error_crawls)
         for digest, url, date in self.db.execute(
                 "SELECT payload_digest, url, fetched_at FROM captures WHERE record_type = 'response' "
@@ -168,12 +185,21 @@ class ArchiveExtension:
         # The record's own date, so a rebuild from the WARCs dates these events identically.
         events = self.history.end_crawl(self.crawl_id, ref.date, reason, summary)
         self._count(events)
+        if reason == "finished":
+            with self.db.conn:
+                frontier.forget(self.db, self.crawl_id)
         self.writer.close()
         if stats:
             stats.set_value("govarchive/crawl_id", self.crawl_id)
             stats.set_value("govarchive/warc_bytes", self.writer.bytes_written)
             stats.set_value("govarchive/warc_files", list(self.writer.files))
         self.db.conn.close()
+
+    def request_scheduled(self, request: Request, spider) -> None:  # noqa: ANN001
+        """Keep the frontier in the database: a killed crawl resumes from it."""
+        if self.db is not None:
+            with self.db.conn:
+                frontier.enqueue(self.db, self.crawl_id, request.url, request.meta.get("depth", 0))
 
     def _count(self, events: list[dict]) -> None:
         for e in events:

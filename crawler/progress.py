@@ -16,7 +16,7 @@ class ProgressExtension:
 
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("GOVARCHIVE_PROGRESS", sys.stderr.isatty()):
-            raise NotConfigured("no terminal")
+            raise NotConfigured  # no terminal: quiet, as a pipe or a log file wants
         from rich.console import Console
 
         self.crawler = crawler

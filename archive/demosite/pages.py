@@ -193,6 +193,17 @@ def build(edition: int) -> dict[str, Resource]:
     if edition not in EDITION_DAYS:
         raise ValueError(f"edition must be 1, 2 or 3, not {edition}")
     docs, unlisted, table_dates = _docs(edition)
+    site = assemble(docs, edition, unlisted, table_dates)
+    site["/index.html"] = site["/"]
+    site[OLD_URL] = Resource(b"", status=301,
+                             headers={"Location": doc_path(next(d for d in docs if d.legacy_gbk))})
+    return site
+
+
+def assemble(docs: list[Doc], edition: int = 1, unlisted: set[int] | frozenset[int] = frozenset(),
+             table_dates: dict[int, str] | None = None) -> dict[str, Resource]:
+    """Return the site serving ``docs``: articles, attachments, paginated columns, home, robots.txt."""
+    table_dates = table_dates or {}
     site: dict[str, Resource] = {}
     for doc in docs:
         if doc.legacy_gbk:
@@ -213,17 +224,16 @@ def build(edition: int) -> dict[str, Resource]:
     news = "".join(f'<li><a href="{doc_path(d)}">{html.escape(d.title)}</a><span>{d.published[:10]}</span></li>'
                    for d in latest)
     cols = "".join(f'<li><a href="{p}index.html">{n}</a></li>' for n, p in COLUMNS.values())
+    legacy = next((d for d in docs if d.legacy_gbk), None)
+    old = (f'<div class="old"><a href="{OLD_URL}">{html.escape(legacy.title)}（旧版链接）</a></div>'
+           if legacy else "")
     home = (f'<div class="news"><h2>通知公告</h2><ul>{news}</ul></div>'
             f'<div class="zwgk"><h2><a href="/zwgk/">政府信息公开</a></h2><ul>{cols}</ul></div>'
-            f'<div class="search"><a href="/search/index.html?keyword=法治">站内搜索</a></div>'
-            f'<div class="old"><a href="{OLD_URL}">2021年法治政府建设年度报告（旧版链接）</a></div>')
+            f'<div class="search"><a href="/search/index.html?keyword=法治">站内搜索</a></div>{old}')
     site["/"] = Resource(_page("首页", edition, home).encode("utf-8"))
-    site["/index.html"] = site["/"]
     guide = f'<div class="zwgk-index"><h2>政府信息公开</h2><ul>{cols}</ul></div>'
     site["/zwgk/"] = Resource(_page("政府信息公开", edition, guide, column="目录").encode("utf-8"))
     site["/search/index.html"] = Resource("<html><body>搜索结果</body></html>".encode())
-    site[OLD_URL] = Resource(b"", status=301,
-                             headers={"Location": doc_path(next(d for d in docs if d.legacy_gbk))})
     site["/robots.txt"] = Resource(ROBOTS, "text/plain")
     site["/js/page.js"] = Resource(_PAGE_JS, "application/javascript")
     site["/css/site.css"] = Resource(_CSS, "text/css")

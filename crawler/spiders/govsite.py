@@ -51,6 +51,7 @@ class GovSiteSpider(scrapy.Spider):
         deny_list = deny.split() if isinstance(deny, str) else list(deny)
         self.scope = Scope(host_list, prefixes.split() if prefixes else None, deny_list)
         self.recheck = recheck not in (False, "0", "false", "no")
+        self.done: set[str] = set()
 
     def _request(self, url: str, **meta: object) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse, meta={"handle_httpstatus_all": True, **meta})
@@ -63,30 +64,43 @@ class GovSiteSpider(scrapy.Spider):
         yield from self._initial()
 
     def _initial(self) -> Iterator[scrapy.Request]:
+        known, pending = self._archive_state()
         for url in self.start_urls:
-            yield self._request(url, govarchive_start=True)
+            if url not in self.done:
+                yield self._request(url, govarchive_start=True)
+        for url, depth in pending:  # queued by a crawl that was killed: fetched now
+            yield self._request(url, depth=depth)
         if self.recheck:
-            for url in self._known_urls():
-                yield self._request(url, govarchive_recheck=True)
+            for url in known:
+                if url not in self.done:
+                    yield self._request(url, govarchive_recheck=True)
 
-    def _known_urls(self) -> list[str]:
-        """Every page the archive already knows in scope: deletions show only if we ask again."""
+    def _archive_state(self) -> tuple[list[str], list[tuple[str, int]]]:
+        """Every page the archive knows in scope (deletions show only if we ask again), and what a
+        killed crawl of this site had queued; ``self.done`` gets what it already captured."""
+        from archive import frontier
+        from crawler.extension import site_of
+
+        self.done: set[str] = set()
         path = data_dir(self.settings.get("GOVARCHIVE_DATA"))
         if not (path / "govarchive.db").exists():
-            return []
+            return [], []
         db = open_db(path)
         try:
             rows = db.execute("SELECT url FROM pages WHERE state != 'missing' ORDER BY id").fetchall()
+            crawl_id = frontier.unfinished_crawl(db, site_of(self))
+            pending = frontier.pending(db, crawl_id) if crawl_id else []
+            self.done = frontier.done_urls(db, crawl_id) if crawl_id else set()
         finally:
             db.conn.close()
-        return [u for (u,) in rows if self.scope.allows(u)]
+        return [u for (u,) in rows if self.scope.allows(u)], pending
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         if 300 <= response.status < 400 and response.status != 304:
             location = response.headers.get("Location")
             if location:
                 target = urljoin(response.url, location.decode("latin-1"))
-                if self.scope.allows(target):
+                if self.scope.allows(target) and target not in self.done:
                     yield self._request(target)
                 else:
                     self.crawler.stats.inc_value("govarchive/out_of_scope")
@@ -95,6 +109,8 @@ class GovSiteSpider(scrapy.Spider):
         if record is None:
             return
         for url in record.links:
+            if url in self.done:
+                continue
             if self.scope.allows(url):
                 yield self._request(url)
             else:
