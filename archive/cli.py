@@ -63,8 +63,10 @@ def main() -> None:
 @data_option
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Requests in flight per host.")
 @click.option("--max-pages", type=click.IntRange(1), help="Stop after this many responses.")
+@click.option("--notify", "webhook", help="POST the crawl's change events as JSON to this URL when there are any.")
+@click.option("--feed", type=click.Path(dir_okay=False, path_type=Path), help="Rewrite this Atom feed after a crawl with changes.")
 def crawl(urls: tuple[str, ...], site: str | None, data: Path | None, concurrency: int | None,
-          max_pages: int | None) -> None:
+          max_pages: int | None, webhook: str | None, feed: Path | None) -> None:
     """Crawl URLs within their hosts; also recheck every page the archive already knows."""
     from .crawl import run_crawl
 
@@ -78,6 +80,14 @@ def crawl(urls: tuple[str, ...], site: str | None, data: Path | None, concurrenc
                         concurrency=concurrency, max_pages=max_pages, profile=profile)
     for line in summary.lines():
         click.echo(line, err=True)
+    webhook = webhook or (profile or {}).get("notify")
+    if summary.crawl_id and (webhook or feed):
+        from .notify import notify
+
+        sent = notify(data_dir(data), summary.crawl_id, (profile or {}).get("name") or site, webhook, feed)
+        if sent:
+            click.echo(f"  notified: {sent} events" + (f" to {webhook}" if webhook else "") +
+                       (f", feed {feed}" if feed else ""), err=True)
     if summary.reason not in ("finished", "closespider_pagecount") or summary.fetched == 0:
         sys.exit(1)
 
@@ -339,6 +349,86 @@ def replay(port: int, data: Path | None) -> None:
     except KeyboardInterrupt:
         proc.terminate()
         proc.wait()
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Also fetch each start URL once and report which answer (online).")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def sites(check: bool, as_json: bool) -> None:
+    """List and validate the site profiles (sites/*.toml, $GOVARCHIVE_SITES)."""
+    import tomllib
+
+    from . import sites as profiles
+
+    rows, bad = [], 0
+    for path in profiles.profile_files():
+        try:
+            p = profiles.load_profile(str(path))
+            errors = []
+        except GovArchiveError as exc:
+            p, errors = {"name": path.stem, "path": str(path), "start_urls": []}, [str(exc)]
+            try:
+                p.update(tomllib.loads(path.read_text("utf-8")))
+            except (OSError, tomllib.TOMLDecodeError):
+                pass
+        bad += bool(errors)
+        row = {"name": p.get("name"), "path": str(path), "valid": not errors, "errors": errors,
+               "schedule": p.get("schedule"), "start_urls": p.get("start_urls", []),
+               "derived": (p.get("derived") or "").strip()}
+        if check and not errors:
+            row["check"] = [{"url": u, "outcome": o} for u, o in profiles.check(p)]
+        rows.append(row)
+    if as_json:
+        _emit_json(rows)
+    else:
+        for r in rows:
+            state = "ok" if r["valid"] else "INVALID: " + "; ".join(r["errors"])
+            click.echo(f"{r['name']:<12} {r['schedule'] or '-':<14} {len(r['start_urls'])} start URLs  {state}\n"
+                       f"{'':12} {r['path']}")
+            for c in r.get("check", []):
+                click.echo(f"{'':14}{c['outcome']:<24} {c['url']}")
+    if bad:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--site", "names", multiple=True, help="Profile name or file (repeatable; default: all with a schedule).")
+@data_option
+@click.option("--jitter", type=float, default=60.0, show_default=True, help="Random delay added to each run (s).")
+@click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Log file (default DATA/logs/scheduler.log).")
+@click.option("--print-cron", is_flag=True, help="Print crontab lines instead of running.")
+@click.option("--print-systemd", is_flag=True, help="Print systemd service and timer units instead of running.")
+def schedule(names: tuple[str, ...], data: Path | None, jitter: float, log_file: Path | None, print_cron: bool,
+             print_systemd: bool) -> None:
+    """Run each site's crawl on its cron schedule until SIGTERM; or print cron/systemd units."""
+    import logging
+    import shutil
+    import signal
+
+    from . import schedule as sched
+    from .sites import load_profile, profile_files
+
+    root = data_dir(data)
+    if names:
+        chosen = [load_profile(n) for n in names]
+    else:
+        chosen = [p for p in (load_profile(str(f)) for f in profile_files()) if p.get("schedule")]
+    if not chosen:
+        raise GovArchiveError("no site profile with a schedule (sites/*.toml)")
+    exe = shutil.which("govarchive") or f"{sys.executable} -m archive.cli"
+    if print_cron:
+        return click.echo("\n".join(sched.cron_lines(chosen, root, exe)))
+    if print_systemd:
+        return click.echo(sched.systemd_units(chosen, root, exe))
+    log_path = log_file or root / "logs" / "scheduler.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        handlers=[logging.FileHandler(log_path, encoding="utf-8"), logging.StreamHandler()])
+    runner = sched.Scheduler(chosen, root, jitter=jitter)
+    signal.signal(signal.SIGTERM, runner.stop)
+    signal.signal(signal.SIGINT, runner.stop)
+    runner.run()
 
 
 @main.command("demo-site")

@@ -26,6 +26,8 @@ class CrawlSummary:
     errors: dict[str, int] = field(default_factory=dict)
     warc_bytes: int = 0
     conditional: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    slowest: list[dict] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         ev = self.events
@@ -40,6 +42,11 @@ class CrawlSummary:
             out.append("  other events: " + ", ".join(f"{k} {v}" for k, v in sorted(other.items())))
         if self.errors:
             out.append("  errors: " + ", ".join(f"{k} {v}" for k, v in sorted(self.errors.items())))
+        if self.statuses:
+            out.append("  responses: " + ", ".join(f"{k} {v}" for k, v in sorted(self.statuses.items())))
+        if self.slowest:
+            out.append("  slowest hosts: " + ", ".join(f"{h['host']} {h['mean_s']:.2f}s mean, {h['max_s']:.2f}s max"
+                                                      for h in self.slowest[:3]))
         return out
 
 
@@ -55,8 +62,10 @@ def build_settings(data: Path, urls: list[str], *, site: str | None = None, conc
     settings.set("GOVARCHIVE_DATA", str(data), priority="cmdline")
     settings.set("GOVARCHIVE_START_URLS", urls, priority="cmdline")
     settings.set("GOVARCHIVE_SITE", site or profile.get("name") or urlsplit(urls[0]).netloc, priority="cmdline")
-    if profile.get("extract"):
-        settings.set("GOVARCHIVE_EXTRACT_OVERRIDES", profile["extract"], priority="cmdline")
+    from .sites import overrides
+
+    if overrides(profile):
+        settings.set("GOVARCHIVE_EXTRACT_OVERRIDES", overrides(profile), priority="cmdline")
     if concurrency:
         settings.set("CONCURRENT_REQUESTS", max(concurrency, 1), priority="cmdline")
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency, priority="cmdline")
@@ -123,4 +132,6 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
         fetched=int(stats.get("response_received_count", 0)),
         revisits=int(stats.get("govarchive/records/revisit", 0)), events=events, errors=errors,
         warc_bytes=int(stats.get("govarchive/warc_bytes", 0)),
-        conditional=int(stats.get("govarchive/conditional_requests", 0)))
+        conditional=int(stats.get("govarchive/conditional_requests", 0)),
+        statuses={k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("downloader/response_status_count/")},
+        slowest=list(stats.get("govarchive/slowest_hosts") or []))

@@ -21,6 +21,7 @@ from .warc import SERVER_NOT_MODIFIED, Exchange, RecordRef
 class _Crawl:
     crawl_id: str
     site: str | None
+    overrides: dict
     ended: bool = False
 
 
@@ -93,7 +94,8 @@ def reindex(data: Path, out: Path | None = None) -> dict:
             if crawl is None or crawl.crawl_id != cid:
                 if crawl is not None and not crawl.ended:
                     hist.end_crawl(crawl.crawl_id, date, "interrupted")
-                crawl = _Crawl(cid, info.get("govarchive-site") or None)
+                crawl = _Crawl(cid, info.get("govarchive-site") or None,
+                               json.loads(info.get("govarchive-extract") or "{}"))
                 hist.begin_crawl(cid, date, crawl.site, info.get("start-urls", "").split())
                 counts["crawls"] += 1
             continue
@@ -131,7 +133,8 @@ def reindex(data: Path, out: Path | None = None) -> dict:
             continue
         if is_robots(uri):
             continue
-        cap = to_capture(ex, ref, crawl_id, record_type=cap_type, payload=payload, site=site)
+        cap = to_capture(ex, ref, crawl_id, record_type=cap_type, payload=payload, site=site,
+                         overrides=crawl.overrides if crawl else None)
         hist.add(cap)
         counts["captures"] += 1
     if crawl is not None and not crawl.ended:

@@ -6,9 +6,11 @@ from scrapy.settings import BaseSettings
 
 # Order numbers beside the built-ins: HttpCompressionMiddleware is 590, RetryMiddleware 550,
 # RedirectMiddleware 600. Conditional headers are added late (after UserAgent 500) so the WARC
-# request record shows them; failures are recorded at 50, after retries are exhausted.
+# request record shows them; back-off (570) sees a 429 before RetryMiddleware retries it;
+# failures are recorded at 50, after retries are exhausted.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
+    "crawler.middlewares.BackoffMiddleware": 570,
     "crawler.middlewares.FailureRecorderMiddleware": 50,
 }
 EXTENSIONS = {"crawler.extension.ArchiveExtension": 100, "crawler.progress.ProgressExtension": 900}

@@ -114,6 +114,7 @@ class ArchiveExtension:
         self._received: dict[int, int] = {}
         self.error_crawls = settings.getint("GOVARCHIVE_ERROR_CRAWLS", 3)
         self.events: Counter[str] = Counter()
+        self.latency: dict[str, list[float]] = {}  # host -> [total seconds, responses, slowest]
         self.db = None
         self.history: History | None = None
         self.writer: WarcWriter | None = None
@@ -160,6 +161,7 @@ class ArchiveExtension:
             self.digests.setdefault(digest, (url, date))
         s = self.crawler.settings
         info = {"operator": s.get("GOVARCHIVE_OPERATOR", ""), "isPartOf": self.crawl_id,
+                "govarchive-extract": self.overrides or "",
                 "govarchive-crawl-id": self.crawl_id, "govarchive-site": self.site or "",
                 "robots": "obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore",
                 "http-header-user-agent": s.get("USER_AGENT"),
@@ -178,8 +180,10 @@ class ArchiveExtension:
         if self.writer is None or self.history is None:
             return
         stats = self.crawler.stats
+        if stats:
+            stats.set_value("govarchive/slowest_hosts", self.slowest_hosts())
         summary = {k: v for k, v in (stats.get_stats() if stats else {}).items()
-                   if isinstance(v, int | float | str) and not k.startswith("log_count")}
+                   if isinstance(v, int | float | str | list) and not k.startswith("log_count")}
         ref = self.writer.write_metadata(f"urn:govarchive:crawl:{self.crawl_id}",
                                          {"govarchive": "crawl-end", "crawl_id": self.crawl_id, "reason": reason})
         # The record's own date, so a rebuild from the WARCs dates these events identically.
@@ -194,6 +198,22 @@ class ArchiveExtension:
             stats.set_value("govarchive/warc_bytes", self.writer.bytes_written)
             stats.set_value("govarchive/warc_files", list(self.writer.files))
         self.db.conn.close()
+
+    def _note_latency(self, url: str, seconds: float | None) -> None:
+        if seconds is None:
+            return
+        from urllib.parse import urlsplit
+
+        entry = self.latency.setdefault(urlsplit(url).netloc, [0.0, 0, 0.0])
+        entry[0] += seconds
+        entry[1] += 1
+        entry[2] = max(entry[2], seconds)
+
+    def slowest_hosts(self, n: int = 5) -> list[dict]:
+        """Hosts by mean response time, slowest first (for the crawl report)."""
+        rows = [{"host": h, "mean_s": round(t / c, 3), "max_s": round(m, 3), "responses": c}
+                for h, (t, c, m) in self.latency.items() if c]
+        return sorted(rows, key=lambda r: r["mean_s"], reverse=True)[:n]
 
     def request_scheduled(self, request: Request, spider) -> None:  # noqa: ANN001
         """Keep the frontier in the database: a killed crawl resumes from it."""
@@ -217,6 +237,7 @@ class ArchiveExtension:
         if "cached" in response.flags or self.writer is None:
             return
         ex = exchange_from(response, request)
+        self._note_latency(ex.url, request.meta.get("download_latency"))
         record_type, refers = "response", None
         digest = payload_digest(ex.payload)
         if ex.status == 304:

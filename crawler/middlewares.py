@@ -73,3 +73,59 @@ class FailureRecorderMiddleware:
         if ext is not None:
             ext.record_failure(request, exception)
         return None
+
+
+class BackoffMiddleware:
+    """Slow down for a host that asks: Retry-After honoured on 429/503, back-off on 5xx and walls.
+
+    Sets the download slot's delay (the pause between two requests to that host) before
+    RetryMiddleware (550) schedules the retry, so the retry waits at least as long as the server
+    asked. AutoThrottle brings the delay back down as good responses come in.
+    """
+
+    STATUSES = frozenset({429, 500, 502, 503, 504, 412, 521, 522, 524})
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.max_delay = crawler.settings.getfloat("GOVARCHIVE_MAX_BACKOFF", 300.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response, spider=None):  # noqa: ANN001, ANN201
+        if response.status not in self.STATUSES:
+            return response
+        slot = self._slot(request)
+        if slot is None:
+            return response
+        asked = retry_after(response.headers.get(b"Retry-After"))
+        delay = min(self.max_delay, asked if asked is not None else max(1.0, slot.delay * 2))
+        if delay > slot.delay:
+            slot.delay = delay
+            self.crawler.stats.inc_value("govarchive/backoffs")
+            self.crawler.stats.max_value("govarchive/max_backoff_s", delay)
+        return response
+
+    def _slot(self, request: Request):  # noqa: ANN202
+        engine = self.crawler.engine
+        downloader = getattr(engine, "downloader", None) if engine else None
+        key = request.meta.get("download_slot")
+        return downloader.slots.get(key) if downloader is not None and key is not None else None
+
+
+def retry_after(value: bytes | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

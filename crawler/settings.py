@@ -7,6 +7,7 @@ BOT_NAME = "govarchive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
+# Name the project and a contact URL; set your own (a profile's [settings] or -s USER_AGENT=…).
 USER_AGENT = "govarchive/0.1 (+https://github.com/govarchive/govarchive; archiving public disclosure pages)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
@@ -38,4 +39,5 @@ GOVARCHIVE_DATA = None  # data directory; default ./archive-data or $GOVARCHIVE_
 GOVARCHIVE_WARC_PREFIX = "govarchive"
 GOVARCHIVE_WARC_MAX_SIZE = 1_000_000_000
 GOVARCHIVE_ERROR_CRAWLS = 3
+GOVARCHIVE_MAX_BACKOFF = 300  # seconds: the longest Retry-After honoured
 GOVARCHIVE_MAX_BYTES = 32 * 1024 * 1024  # a longer body is archived truncated (WARC-Truncated: length)

@@ -50,6 +50,8 @@ def extract(body: bytes, url: str, content_type: str | None = None,
             overrides: dict | None = None) -> PageRecord:
     """Normalise a payload of any type: HTML pages and the attachments' text."""
     ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype.endswith("json") or (not ctype and body[:1] in (b"{", b"[")):
+        return _json_list(body, url)
     ext = attachment_type(url)
     if (ext or not ctype.startswith(HTML_TYPES)) and not _sniff_html(body):
         text = attachment_text.to_text(body, ext, ctype)
@@ -59,6 +61,25 @@ def extract(body: bytes, url: str, content_type: str | None = None,
     record = extract_html(text, url, overrides)
     record.charset = charset
     return record
+
+
+def _json_list(body: bytes, url: str) -> PageRecord:
+    """A JSON list API answer (Guangdong gkmlpt and the like): its items and links."""
+    import json
+
+    from .fields import parse_date
+    from .links import json_items
+
+    text, charset = decode_html(body, "application/json; charset=utf-8")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return PageRecord(url=url, kind="other", body=normalize_block(text[:20000]), charset=charset)
+    items, links = json_items(data, url)
+    for item in items:
+        item["title"] = normalize_inline(item["title"])
+        item["date"] = parse_date(item["date"], with_time=False) if item["date"] else None
+    return PageRecord(url=url, kind="list", items=items, links=links, charset=charset)
 
 
 def _sniff_html(body: bytes) -> bool:

@@ -67,3 +67,37 @@ def anchors(soup: BeautifulSoup, base: str) -> list[tuple[str, object]]:
             if url:
                 out.append((url, a))
     return out
+
+
+_URLISH = re.compile(r"^(https?://|/)[^\s\"'<>]+$")
+_TITLE_KEYS = ("title", "name", "doctitle", "docTitle", "subject", "标题")
+_URL_KEYS = ("url", "link", "href", "docUrl", "docurl", "path", "pageUrl", "shareUrl")
+_DATE_KEYS = ("date", "publishDate", "pubDate", "first_publish_time", "publish_time", "docreltime", "time")
+
+
+def json_items(data: object, base: str) -> tuple[list[dict], list[str]]:
+    """Items ({title, url, date}) and links from a JSON list API (e.g. Guangdong gkmlpt)."""
+    items: list[dict] = []
+    links: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            url = next((node[k] for k in _URL_KEYS if isinstance(node.get(k), str) and _URLISH.match(node[k])), None)
+            title = next((node[k] for k in _TITLE_KEYS if isinstance(node.get(k), str) and node[k].strip()), None)
+            if url and title:
+                full = clean_url(base, url)
+                if full:
+                    date = next((str(node[k]) for k in _DATE_KEYS if node.get(k)), None)
+                    items.append({"title": title.strip(), "url": full, "date": date})
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str) and _URLISH.match(node) and not node.startswith("//"):
+            full = clean_url(base, node)
+            if full:
+                links.append(full)
+
+    walk(data)
+    return items, list(dict.fromkeys([i["url"] for i in items] + links))

@@ -113,3 +113,14 @@ def test_hanweb_record_list():
 def test_soft_404():
     html = "<html><head><title>提示</title></head><body><p>对不起，您访问的页面不存在！</p></body></html>".encode()
     assert extract(html, "http://x.gov.cn/a/t1.html", "text/html").soft_404
+
+
+def test_json_list_api_items_and_links():
+    body = ('{"total": 2, "articles": [{"title": "关于印发某某办法的通知", "url": "/gkmlpt/content/6/6251/post_6251491.html",'
+            ' "first_publish_time": "2024-03-04 10:00:00"}, {"title": "第二条", "url": "https://www.x.gov.cn/a/post_2.html"}],'
+            ' "next": "/gkmlpt/api/all/5?page=2"}').encode()
+    rec = extract(body, "https://www.x.gov.cn/gkmlpt/api/all/5?page=1", "application/json")
+    assert rec.kind == "list"
+    assert rec.items[0] == {"title": "关于印发某某办法的通知", "url": "https://www.x.gov.cn/gkmlpt/content/6/6251/post_6251491.html",
+                            "date": "2024-03-04"}
+    assert "https://www.x.gov.cn/gkmlpt/api/all/5?page=2" in rec.links
