@@ -52,16 +52,21 @@ def decode_content(payload: bytes, encoding: str | None, limit: int = MAX_DECODE
 
 
 def _inflate(data: bytes, coding: str, limit: int) -> bytes:
-    wbits = 31 if coding != "deflate" else 15
-    for bits in ((wbits,) if coding != "deflate" else (15, -15)):
-        d = zlib.decompressobj(bits)
+    """Inflate gzip (every member: concatenated members are legal) or deflate (zlib or raw)."""
+    for bits in ((31,) if coding != "deflate" else (15, -15)):
+        out, rest = bytearray(), data
         try:
-            out = d.decompress(data, limit + 1)
+            while rest:
+                d = zlib.decompressobj(bits)
+                out += d.decompress(rest, limit + 1 - len(out))
+                if len(out) > limit or d.unconsumed_tail:
+                    raise DecodeError(f"decompression bomb: more than {limit} bytes once decoded")
+                if not d.eof:
+                    break  # a truncated stream: keep what inflated
+                rest = d.unused_data
         except zlib.error:
             continue
-        if len(out) > limit:
-            raise DecodeError(f"decompression bomb: more than {limit} bytes once decoded")
-        return out
+        return bytes(out)
     raise DecodeError(f"corrupt {coding} payload")
 
 

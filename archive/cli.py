@@ -77,7 +77,7 @@ def crawl(urls: tuple[str, ...], site: str | None, data: Path | None, concurrenc
         profile = load_profile(site)
     start = list(urls) or list((profile or {}).get("start_urls") or [])
     summary = run_crawl(data_dir(data), start, site=(profile or {}).get("name") or site,
-                        concurrency=concurrency, max_pages=max_pages, profile=profile)
+                        concurrency=concurrency, max_pages=max_pages, profile=profile, user_urls=list(urls))
     for line in summary.lines():
         click.echo(line, err=True)
     webhook = webhook or (profile or {}).get("notify")

@@ -52,7 +52,7 @@ class CrawlSummary:
 
 def build_settings(data: Path, urls: list[str], *, site: str | None = None, concurrency: int | None = None,
                    max_pages: int | None = None, profile: dict | None = None,
-                   extra: dict | None = None) -> Settings:
+                   extra: dict | None = None, user_urls: list[str] | None = None) -> Settings:
     """Return the Scrapy settings of one crawl: the project's, then the site profile's, then the CLI's."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
@@ -72,6 +72,12 @@ def build_settings(data: Path, urls: list[str], *, site: str | None = None, conc
         settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY", float(concurrency), priority="cmdline")
     if max_pages:
         settings.set("CLOSESPIDER_PAGECOUNT", max_pages, priority="cmdline")
+    if profile.get("allow_private"):
+        settings.set("GOVARCHIVE_ALLOW_PRIVATE", True, priority="cmdline")
+    trusted = urls if user_urls is None else user_urls  # typed by the user: crawled wherever they point
+    if trusted:
+        settings.set("GOVARCHIVE_ALLOW_PRIVATE_HOSTS", sorted({urlsplit(u).netloc for u in trusted}),
+                     priority="cmdline")
     if profile.get("max_depth"):
         settings.set("DEPTH_LIMIT", int(profile["max_depth"]), priority="cmdline")
     for key, value in (extra or {}).items():
@@ -102,7 +108,7 @@ def site_lock(data: Path, site: str):  # noqa: ANN201 - an open file holding the
 
 def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurrency: int | None = None,
               max_pages: int | None = None, profile: dict | None = None,
-              extra: dict | None = None) -> CrawlSummary:
+              extra: dict | None = None, user_urls: list[str] | None = None) -> CrawlSummary:
     """Crawl ``urls`` (and every page already known in scope) into the data directory."""
     if not urls:
         raise GovArchiveError("nothing to crawl: give a URL or --site")
@@ -114,7 +120,8 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
     site_name = site or (profile or {}).get("name") or urlsplit(urls[0]).netloc
     lock = site_lock(data, site_name)
     settings = build_settings(data, urls, site=site, concurrency=concurrency, max_pages=max_pages,
-                              profile=profile, extra=extra)
+                              profile=profile, extra=extra,
+                              user_urls=user_urls if user_urls is not None else (None if profile is None else []))
     process = CrawlerProcess(settings)
     hosts = (profile or {}).get("hosts") or sorted({urlsplit(u).netloc for u in urls})
     crawler = process.create_crawler(GovSiteSpider)

@@ -137,3 +137,8 @@ def m004_frontier(db: sqlite_utils.Database) -> None:
         CREATE INDEX captures_crawl ON captures(crawl_id, url);
         """
     )
+
+
+@migrations()
+def m005_capture_url_index(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE INDEX IF NOT EXISTS captures_url ON captures(url, status)")

@@ -169,7 +169,11 @@ class History:
         status = cap.status
 
         # Failures are settled at the end of the crawl: a retry that succeeds is no event.
-        if cap.error or (status is not None and (status >= 500 or status in BLOCKED_STATUSES or status == 429)):
+        redirect = status is not None and 300 <= status < 400 and status != 304
+        if not redirect and (cap.error or (status is not None and (status >= 500 or status in BLOCKED_STATUSES
+                                                                   or status == 429))):
+            if cap.error is None:
+                cap.error = "blocked" if status in BLOCKED_STATUSES else "http_error"
             self._capture_row(cap, page["id"], None)
             self._crawl_errors.setdefault(cap.crawl_id or "", set()).add(page["id"])
             self._update_page(page["id"], last_status=status)
@@ -200,6 +204,10 @@ class History:
             self._capture_row(cap, page["id"], None)
             self._update_page(page["id"], state="redirect" if not had_versions else page["state"],
                               last_status=status, last_seen=cap.fetched_at, error_streak=0)
+            return events
+
+        if record is None and cap.error:  # e.g. a body that could not be decoded
+            self._capture_row(cap, page["id"], None)
             return events
 
         if record is None:  # 304 / server-not-modified: the current version, seen again

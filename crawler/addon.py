@@ -7,13 +7,19 @@ from scrapy.settings import BaseSettings
 # Order numbers beside the built-ins: HttpCompressionMiddleware is 590, RetryMiddleware 550,
 # RedirectMiddleware 600. Conditional headers are added late (after UserAgent 500) so the WARC
 # request record shows them; back-off (570) sees a 429 before RetryMiddleware retries it;
-# failures are recorded at 50, after retries are exhausted.
+# failures are recorded at 50, after retries are exhausted. Scrapy's HttpCompressionMiddleware is
+# replaced (AcceptEncodingMiddleware): bodies stay as sent; the history decodes them with a limit.
+# Private addresses are refused at 60, before anything is sent.
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.AcceptEncodingMiddleware": 590,
+    "crawler.middlewares.PrivateAddressMiddleware": 60,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
     "crawler.middlewares.BackoffMiddleware": 570,
     "crawler.middlewares.FailureRecorderMiddleware": 50,
 }
-EXTENSIONS = {"crawler.extension.ArchiveExtension": 100, "crawler.progress.ProgressExtension": 900}
+EXTENSIONS = {"crawler.extension.ArchiveExtension": 100, "crawler.progress.ProgressExtension": 900,
+              "scrapy.extensions.throttle.AutoThrottle": None, "crawler.throttle.ConditionalAutoThrottle": 0}
 
 
 class GovArchiveAddon:
@@ -24,5 +30,6 @@ class GovArchiveAddon:
                                 ("EXTENSIONS", EXTENSIONS)):
             current = settings.getdict(key)
             for path, order in components.items():
-                current.setdefault(path, order)
+                if order is None or path not in current:
+                    current[path] = order
             settings.set(key, current, "addon")

@@ -67,6 +67,17 @@ def exchange_from(response: Response, request: Request) -> Exchange:
         reason=reason)
 
 
+def redirect_fault(location: str, request: Request, spider) -> str | None:  # noqa: ANN001
+    """Name what is wrong with a redirect: a loop, or a target outside the crawl's scope."""
+    chain = [*request.meta.get("govarchive_chain", []), request.url]
+    if location in chain:
+        return "redirect_loop"
+    scope = getattr(spider, "scope", None)
+    if scope is not None and not scope.allows(location):
+        return "out_of_scope"
+    return None
+
+
 def site_of(spider) -> str:  # noqa: ANN001
     """The site a crawl is for: the setting, else the first start URL's host."""
     from urllib.parse import urlsplit
@@ -262,6 +273,8 @@ class ArchiveExtension:
                          payload=ex.payload if refers else None, site=self.site, overrides=self.overrides)
         if refers:
             cap.payload_digest = digest
+        if cap.location and 300 <= ex.status < 400:
+            cap.error = redirect_fault(cap.location, request, spider)
         self._ingest(cap, request)
 
     def _ingest(self, cap: Capture, request: Request) -> None:

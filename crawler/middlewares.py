@@ -129,3 +129,94 @@ def retry_after(value: bytes | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class AcceptEncodingMiddleware:
+    """Ask for compressed bodies; the archive keeps them compressed and decodes with a size limit.
+
+    Replaces Scrapy's HttpCompressionMiddleware, which would inflate every body in the crawl
+    process (a gzip bomb of a few KB becomes a gigabyte there); nothing downstream needs the
+    decoded body but the history, which decodes under GOVARCHIVE_MAX_DECODED.
+    """
+
+    def __init__(self) -> None:
+        codings = [b"gzip", b"deflate"]
+        try:
+            import brotli  # noqa: F401
+
+            codings.append(b"br")
+        except ImportError:  # pragma: no cover - brotli comes with Scrapy's dependencies
+            pass
+        self.value = b", ".join(codings)
+
+    def process_request(self, request: Request, spider=None):  # noqa: ANN001, ANN201
+        request.headers.setdefault(b"Accept-Encoding", self.value)
+        return None
+
+    def process_response(self, request: Request, response, spider=None):  # noqa: ANN001, ANN201
+        """Decode robots.txt only: Scrapy's robots parser reads it (the WARC has it as sent)."""
+        encoding = response.headers.get(b"Content-Encoding")
+        if not encoding or not request.url.endswith("/robots.txt"):
+            return response
+        from archive.capture import DecodeError, decode_content
+
+        try:
+            body = decode_content(response.body, encoding.decode("latin-1"), limit=1024 * 1024)
+        except DecodeError:
+            return response.replace(body=b"")
+        headers = response.headers.copy()
+        del headers[b"Content-Encoding"]
+        return response.replace(body=body, headers=headers)
+
+
+class PrivateAddressMiddleware:
+    """Refuse hosts that resolve to private, loopback or link-local addresses, unless allowed.
+
+    A URL given on the command line is crawled wherever it points (the hosts of the start URLs
+    are allowed); a site profile's links and redirects reach private networks only with
+    ``allow_private = true``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.allowed = {h.lower() for h in crawler.settings.getlist("GOVARCHIVE_ALLOW_PRIVATE_HOSTS")}
+        self.allow_all = crawler.settings.getbool("GOVARCHIVE_ALLOW_PRIVATE")
+        self.cache: dict[str, bool] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PrivateAddressMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider=None):  # noqa: ANN001, ANN201
+        if self.allow_all:
+            return None
+        from urllib.parse import urlsplit
+
+        from scrapy.exceptions import IgnoreRequest
+
+        parts = urlsplit(request.url)
+        if parts.netloc.lower() in self.allowed or (parts.hostname or "").lower() in self.allowed:
+            return None
+        host = parts.hostname or ""
+        if host not in self.cache:
+            self.cache[host] = is_private_host(host)
+        if self.cache[host]:
+            self.crawler.stats.inc_value("govarchive/errors/private_address")
+            raise IgnoreRequest(f"private address refused: {host}")
+        return None
+
+
+def is_private_host(host: str) -> bool:
+    """True when ``host`` is, or resolves to, a private, loopback, link-local or reserved address."""
+    import ipaddress
+    import socket
+
+    try:
+        addrs = {ipaddress.ip_address(host.strip("[]"))}
+    except ValueError:
+        try:
+            addrs = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in socket.getaddrinfo(host, None)}
+        except (OSError, UnicodeError):
+            return False  # unresolvable: the download itself will fail and be recorded
+    return any(a.is_private or a.is_loopback or a.is_link_local or a.is_reserved or a.is_multicast
+               or a.is_unspecified for a in addrs)

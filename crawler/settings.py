@@ -40,4 +40,6 @@ GOVARCHIVE_WARC_PREFIX = "govarchive"
 GOVARCHIVE_WARC_MAX_SIZE = 1_000_000_000
 GOVARCHIVE_ERROR_CRAWLS = 3
 GOVARCHIVE_MAX_BACKOFF = 300  # seconds: the longest Retry-After honoured
+GOVARCHIVE_ALLOW_PRIVATE = False  # a profile's allow_private; CLI start URLs' hosts are always allowed
+GOVARCHIVE_ALLOW_PRIVATE_HOSTS = []
 GOVARCHIVE_MAX_BYTES = 32 * 1024 * 1024  # a longer body is archived truncated (WARC-Truncated: length)

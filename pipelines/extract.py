@@ -57,6 +57,8 @@ def extract(body: bytes, url: str, content_type: str | None = None,
         text = attachment_text.to_text(body, ext, ctype)
         name = urlsplit(url).path.rsplit("/", 1)[-1]
         return PageRecord(url=url, kind="attachment", title=name, body=normalize_block(text))
+    if b"\x00" in body[:4096]:  # binary bytes labelled as HTML: nothing to read as text
+        return PageRecord(url=url, kind="other", body="")
     text, charset = decode_html(body, content_type)
     record = extract_html(text, url, overrides)
     record.charset = charset
@@ -109,6 +111,8 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
 
     container = (_select(soup, overrides.get("body")) or _marked_body(html)
                  or _body_container(soup, index))
+    if container is None and not rec.items and soup.body is not None and _text_len(soup.body):
+        container = soup.body  # no template recognised, not a list: the page's whole text (rescue)
     lines = _body_lines(container) if container is not None else []
     title = (_text_of(soup, overrides.get("title")) or metas.get("ArticleTitle")
              or fields.get("title") or _title(soup, index, container))

@@ -94,7 +94,7 @@ class RawServer:
 
     def _handle(self, conn: socket.socket) -> None:
         with conn:
-            conn.settimeout(10)
+            conn.settimeout(30)
             buf = b""
             while b"\r\n\r\n" not in buf:
                 data = conn.recv(65536)
@@ -107,7 +107,10 @@ class RawServer:
                 time.sleep(self.latency)
             route = self.routes.get(path.split("?")[0])
             raw = route(buf) if route else _resp("404 Not Found", [(b"Content-Type", b"text/html")], b"not found")
-            conn.sendall(raw)
+            try:
+                conn.sendall(raw)
+            except OSError:  # the crawler gave up (timeout, size limit): nothing to do
+                pass
 
     def _serve(self) -> None:
         while not self._stop:

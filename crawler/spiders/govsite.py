@@ -100,10 +100,13 @@ class GovSiteSpider(scrapy.Spider):
             location = response.headers.get("Location")
             if location:
                 target = urljoin(response.url, location.decode("latin-1"))
-                if self.scope.allows(target) and target not in self.done:
-                    yield self._request(target)
-                else:
-                    self.crawler.stats.inc_value("govarchive/out_of_scope")
+                chain = [*response.meta.get("govarchive_chain", []), response.url]
+                if target in chain or len(chain) > 10:
+                    self.crawler.stats.inc_value("govarchive/errors/redirect_loop")
+                elif self.scope.allows(target) and target not in self.done:
+                    yield self._request(target, govarchive_chain=chain)
+                elif not self.scope.allows(target):
+                    self.crawler.stats.inc_value("govarchive/errors/out_of_scope")
             return
         record = response.meta.get("govarchive_record")
         if record is None:
