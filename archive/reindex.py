@@ -117,7 +117,7 @@ def reindex(data: Path, out: Path | None = None) -> dict:
             continue
         if rtype == "response":
             ex = _exchange(rec, rec.stored)
-            if ex.status == 200 and ref.payload_digest and not h.get_header("WARC-Truncated"):
+            if ex.payload and ref.payload_digest and not h.get_header("WARC-Truncated"):
                 originals.setdefault(ref.payload_digest, (path, offset))
             cap_type, payload = "response", None
         elif rtype == "revisit":

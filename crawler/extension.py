@@ -7,6 +7,7 @@ has not run) and every retried or redirected response is seen, so the WARC holds
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import socket
@@ -21,7 +22,8 @@ from scrapy.http import Request, Response
 from archive import __version__, frontier
 from archive.capture import is_robots, payload_digest, to_capture
 from archive.db import data_dir, open_db, warc_dir
-from archive.history import Capture, History
+from archive.history import Capture
+from archive.ingest import IngestProcess, InlineIngest
 from archive.warc import (
     IDENTICAL_PAYLOAD,
     SERVER_NOT_MODIFIED,
@@ -30,6 +32,7 @@ from archive.warc import (
     repair_open_files,
     warc_date,
 )
+from pipelines.links import page_links
 
 from .handler import wire_extras
 
@@ -126,8 +129,8 @@ class ArchiveExtension:
         self.error_crawls = settings.getint("GOVARCHIVE_ERROR_CRAWLS", 3)
         self.events: Counter[str] = Counter()
         self.latency: dict[str, list[float]] = {}  # host -> [total seconds, responses, slowest]
-        self.db = None
-        self.history: History | None = None
+        self.db = None  # read-only use here: the ingest writer owns the writes
+        self.ingest: IngestProcess | InlineIngest | None = None
         self.writer: WarcWriter | None = None
         self.digests: dict[str, tuple[str, str]] = {}
 
@@ -165,10 +168,9 @@ class ArchiveExtension:
             logger.warning("resuming crawl %s of %s, which did not finish", resumed, self.site)
             self.crawl_id = resumed
             self.crawler.stats.set_value("govarchive/resumed", resumed)
-        self.history = History(self.db, error_crawls=self.error_crawls)
         for digest, url, date in self.db.execute(
                 "SELECT payload_digest, url, fetched_at FROM captures WHERE record_type = 'response' "
-                "AND status = 200 AND payload_digest IS NOT NULL"):
+                "AND status IS NOT NULL AND payload_digest IS NOT NULL"):
             self.digests.setdefault(digest, (url, date))
         s = self.crawler.settings
         info = {"operator": s.get("GOVARCHIVE_OPERATOR", ""), "isPartOf": self.crawl_id,
@@ -185,10 +187,14 @@ class ArchiveExtension:
                                    "depth-limit": s.getint("DEPTH_LIMIT")}}
         self.writer = WarcWriter(wdir, prefix=self.prefix, max_size=self.max_size, info=info,
                                  host=socket.gethostname())
-        self.history.begin_crawl(self.crawl_id, warc_date(), self.site, self.start_urls)
+        if s.getbool("GOVARCHIVE_INGEST_PROCESS", True):
+            self.ingest = IngestProcess(self.data, self.error_crawls)
+        else:
+            self.ingest = InlineIngest(self.data, self.error_crawls)
+        self.ingest.put("begin", self.crawl_id, warc_date(), self.site, self.start_urls)
 
     def spider_closed(self, spider, reason: str) -> None:  # noqa: ANN001
-        if self.writer is None or self.history is None:
+        if self.writer is None or self.ingest is None:
             return
         stats = self.crawler.stats
         if stats:
@@ -198,11 +204,13 @@ class ArchiveExtension:
         ref = self.writer.write_metadata(f"urn:govarchive:crawl:{self.crawl_id}",
                                          {"govarchive": "crawl-end", "crawl_id": self.crawl_id, "reason": reason})
         # The record's own date, so a rebuild from the WARCs dates these events identically.
-        events = self.history.end_crawl(self.crawl_id, ref.date, reason, summary)
-        self._count(events)
-        if reason == "finished":
-            with self.db.conn:
-                frontier.forget(self.db, self.crawl_id)
+        counts = self.ingest.finish(self.crawl_id, ref.date, reason, summary)
+        for kind, n in counts.items():
+            self.events[kind] += n
+            if stats and kind != "ingest_errors":
+                stats.set_value(f"govarchive/events/{kind}", n)
+        if stats and counts.get("ingest_errors"):
+            stats.set_value("govarchive/ingest_errors", counts["ingest_errors"])
         self.writer.close()
         if stats:
             stats.set_value("govarchive/crawl_id", self.crawl_id)
@@ -228,19 +236,8 @@ class ArchiveExtension:
 
     def request_scheduled(self, request: Request, spider) -> None:  # noqa: ANN001
         """Keep the frontier in the database: a killed crawl resumes from it."""
-        if self.db is not None:
-            with self.db.conn:
-                frontier.enqueue(self.db, self.crawl_id, request.url, request.meta.get("depth", 0))
-
-    def _count(self, events: list[dict]) -> None:
-        for e in events:
-            self.events[e["kind"]] += 1
-            if self.crawler.stats:
-                self.crawler.stats.inc_value(f"govarchive/events/{e['kind']}")
-            for kind in e.get("retracts", ()):
-                self.events[kind] -= 1
-                if self.crawler.stats:
-                    self.crawler.stats.inc_value(f"govarchive/events/{kind}", -1)
+        if self.ingest is not None:
+            self.ingest.put("enqueue", self.crawl_id, request.url, request.meta.get("depth", 0))
 
     # -- captures -----------------------------------------------------------
     def response_downloaded(self, response: Response, request: Request, spider) -> None:  # noqa: ANN001
@@ -258,13 +255,13 @@ class ArchiveExtension:
             ref = self.writer.write_revisit(ex, SERVER_NOT_MODIFIED, prior[2] if prior else None,
                                             prior[0] if prior else None, prior[1] if prior else None)
             record_type = "revisit"
-        elif ex.status == 200 and ex.payload and digest in self.digests and not ex.truncated:
+        elif ex.payload and digest in self.digests and not ex.truncated:  # any status: a 404 page too
             refers = self.digests[digest]
             ref = self.writer.write_revisit(ex, IDENTICAL_PAYLOAD, digest, refers[0], refers[1])
             record_type = "revisit"
         else:
             ref = self.writer.write_exchange(ex)
-            if ex.status == 200 and not ex.truncated:
+            if ex.payload and not ex.truncated:
                 self.digests.setdefault(digest, (ex.url, ref.date))
         self.crawler.stats.inc_value(f"govarchive/records/{record_type}")
         if is_robots(ex.url):
@@ -275,17 +272,22 @@ class ArchiveExtension:
             cap.payload_digest = digest
         if cap.location and 300 <= ex.status < 400:
             cap.error = redirect_fault(cap.location, request, spider)
-        self._ingest(cap, request)
+        request.meta["govarchive_links"] = self._links(cap)
+        self.ingest.put("capture", cap)
 
-    def _ingest(self, cap: Capture, request: Request) -> None:
-        try:
-            events = self.history.add(cap)
-        except Exception:  # noqa: BLE001 - a page the pipelines cannot read must not stop the crawl
-            logger.exception("could not record %s in the history", cap.url)
-            self.crawler.stats.inc_value("govarchive/ingest_errors")
-            return
-        self._count(events)
-        request.meta["govarchive_record"] = self.history.last_record
+    def _links(self, cap: Capture) -> list[str]:
+        """What the spider follows: the page's links, or the stored ones when the server said 304."""
+        if cap.payload is not None and cap.status == 200 and not cap.error:
+            try:
+                return page_links(cap.payload, cap.url, cap.content_type)
+            except Exception:  # noqa: BLE001 - a page whose links cannot be read still gets archived
+                logger.warning("could not read the links of %s", cap.url)
+                return []
+        if cap.status == 304:
+            row = self.db.execute("SELECT v.links FROM pages p JOIN versions v ON v.id = p.current_version "
+                                  "WHERE p.url = ?", [cap.url]).fetchone()
+            return json.loads(row[0] or "[]") if row else []
+        return []
 
     def record_failure(self, request: Request, exc: BaseException) -> None:
         """Archive a fetch that produced no response (timeout, reset …) as a metadata record."""
@@ -299,7 +301,7 @@ class ArchiveExtension:
         cap = Capture(url=request.url, fetched_at=ref.date, crawl_id=self.crawl_id, error=kind,
                       record_type="metadata", warc_file=ref.filename, warc_offset=ref.offset,
                       warc_length=ref.length, record_id=ref.record_id, site=self.site)
-        self._ingest(cap, request)
+        self.ingest.put("capture", cap)
 
 
 __all__ = ["ArchiveExtension", "EVENT_STATS", "__version__"]

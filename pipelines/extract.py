@@ -20,7 +20,7 @@ from .fields import (
     signature,
 )
 from .html_text import element_text, inline_text
-from .links import anchors, attachment_type, script_pagination
+from .links import anchors, attachment_type, html_links, script_pagination
 from .normalize import _CJK_GAP, normalize_block, normalize_inline
 from .record import PageRecord
 
@@ -98,7 +98,7 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     rec.refresh_to = _meta_refresh(soup, url)
     links = anchors(soup, url)
     rec.pagination = script_pagination(html, url)
-    rec.links = _unique([u for u, _ in links] + rec.pagination)
+    rec.links = html_links(html, url)
     rec.attachments = _attachments(links)
     rec.items = _list_items(links)
 
@@ -137,10 +137,6 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
         rec.title = _doc_title(soup) or rec.title
     rec.soft_404 = looks_soft_404(_doc_title(soup), page_text)
     return rec
-
-
-def _unique(seq: list[str]) -> list[str]:
-    return list(dict.fromkeys(seq))
 
 
 def _select(soup: BeautifulSoup, selector: str | None) -> Tag | None:

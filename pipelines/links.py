@@ -101,3 +101,47 @@ def json_items(data: object, base: str) -> tuple[list[dict], list[str]]:
 
     walk(data)
     return items, list(dict.fromkeys([i["url"] for i in items] + links))
+
+
+_HREF = re.compile(r"""<(?:a|area)\b[^>]*?\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
+_BASE = re.compile(r"""<base\b[^>]*?\shref\s*=\s*["']?([^"'\s>]+)""", re.I)
+
+
+def html_links(html: str, base: str) -> list[str]:
+    """Every followable link of an HTML page, fast: anchors (Hanweb CDATA lists included, since
+    they are text to a pattern) and script pagination.
+
+    A pattern, as Heritrix's extractor does, rather than a parse: libxml2 gives up on some real
+    pages (a closing tag inside a script string) and drops the links after it.
+    """
+    from html import unescape
+
+    m = _BASE.search(html[:20000])
+    if m:
+        base = clean_url(base, unescape(m.group(1))) or base
+    out: list[str] = []
+    for m in _HREF.finditer(html):
+        url = clean_url(base, unescape(m.group(1) or m.group(2) or m.group(3) or ""))
+        if url:
+            out.append(url)
+    out += script_pagination(html, base)
+    return list(dict.fromkeys(out))
+
+
+def page_links(body: bytes, url: str, content_type: str | None) -> list[str]:
+    """Links of a fetched payload for the crawler: HTML pages and JSON list APIs; none in files."""
+    from .decode import decode_html
+
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype.endswith("json") or (not ctype and body[:1] in (b"{", b"[")):
+        import json
+
+        try:
+            return json_items(json.loads(decode_html(body, "application/json; charset=utf-8")[0]), url)[1]
+        except ValueError:
+            return []
+    if attachment_type(url) or (ctype and not ctype.startswith(("text/html", "application/xhtml", "text/plain"))):
+        return []
+    if b"\x00" in body[:4096]:
+        return []
+    return html_links(decode_html(body, content_type)[0], url)

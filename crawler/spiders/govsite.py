@@ -91,6 +91,11 @@ class GovSiteSpider(scrapy.Spider):
             crawl_id = frontier.unfinished_crawl(db, site_of(self))
             pending = frontier.pending(db, crawl_id) if crawl_id else []
             self.done = frontier.done_urls(db, crawl_id) if crawl_id else set()
+            # Links that only ever answered 404 are checked again after a while, not every crawl.
+            days = self.settings.getint("GOVARCHIVE_MISSING_RECHECK_DAYS", 7)
+            self.done |= {u for (u,) in db.execute(
+                "SELECT url FROM pages WHERE state = 'missing' AND last_seen >= strftime('%Y-%m-%dT%H:%M:%S', "
+                "'now', ?)", [f"-{days} days"])}
         finally:
             db.conn.close()
         return [u for (u,) in rows if self.scope.allows(u)], pending
@@ -108,10 +113,7 @@ class GovSiteSpider(scrapy.Spider):
                 elif not self.scope.allows(target):
                     self.crawler.stats.inc_value("govarchive/errors/out_of_scope")
             return
-        record = response.meta.get("govarchive_record")
-        if record is None:
-            return
-        for url in record.links:
+        for url in response.meta.get("govarchive_links", ()):
             if url in self.done:
                 continue
             if self.scope.allows(url):

@@ -1,0 +1,119 @@
+"""Feed the history from a crawl: in a second process (the default) or inline.
+
+Extraction and database writes cost more CPU than fetching; a second process takes them off the
+crawl's core. The crawl process writes the WARC record first, then hands the capture over a bounded
+queue (a full queue slows the crawl to what the writer keeps up with, so memory stays bounded).
+The writer is the database's only writer during a crawl. If the crawl process dies (even SIGKILL),
+the writer finishes what it was handed, notices it is orphaned, and exits: what is in the WARC
+and not yet in the database is found again by `govarchive reindex`.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import queue
+from collections import Counter
+from pathlib import Path
+
+from . import frontier
+from .db import open_db
+from .history import Capture, History
+
+log = logging.getLogger(__name__)
+
+
+def count(counter: Counter, events: list[dict]) -> None:
+    """Count events, taking back those a later event replaced (a move replaces removed + added)."""
+    for e in events:
+        counter[e["kind"]] += 1
+        for kind in e.get("retracts", ()):
+            counter[kind] -= 1
+
+
+class _Writer:
+    """What both modes do with each message."""
+
+    def __init__(self, data: str, error_crawls: int) -> None:
+        self.db = open_db(Path(data))
+        self.history = History(self.db, error_crawls=error_crawls)
+        self.counts: Counter = Counter()
+
+    def handle(self, msg: tuple) -> dict | None:
+        op = msg[0]
+        if op == "capture":
+            cap: Capture = msg[1]
+            try:
+                count(self.counts, self.history.add(cap))
+            except Exception:  # noqa: BLE001 - one page the pipelines cannot read must not stop the crawl
+                log.exception("could not record %s in the history", cap.url)
+                self.counts["ingest_errors"] += 1
+        elif op == "enqueue":
+            with self.db.conn:
+                frontier.enqueue(self.db, *msg[1:])
+        elif op == "begin":
+            self.history.begin_crawl(*msg[1:])
+        elif op == "end":
+            crawl_id, at, reason, stats = msg[1:]
+            count(self.counts, self.history.end_crawl(crawl_id, at, reason, stats))
+            if reason == "finished":
+                with self.db.conn:
+                    frontier.forget(self.db, crawl_id)
+            self.db.conn.close()
+            return dict(self.counts)
+        return None
+
+
+def _run(q: mp.Queue, result, data: str, error_crawls: int, parent: int) -> None:  # noqa: ANN001
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s [govarchive.ingest] %(levelname)s: %(message)s")
+    writer = _Writer(data, error_crawls)
+    while True:
+        try:
+            msg = q.get(timeout=0.5)
+        except queue.Empty:
+            if os.getppid() != parent:  # the crawl is gone: everything it sent is written
+                writer.db.conn.close()
+                return
+            continue
+        out = writer.handle(msg)
+        if out is not None:
+            result.send(out)
+            return
+
+
+class IngestProcess:
+    """The history writer in a child process."""
+
+    def __init__(self, data: Path, error_crawls: int, maxsize: int = 128) -> None:
+        ctx = mp.get_context("spawn")
+        self.queue = ctx.Queue(maxsize)
+        self._recv, send = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_run, args=(self.queue, send, str(data), error_crawls, os.getpid()),
+                                name="govarchive-ingest", daemon=True)
+        self.proc.start()
+
+    def put(self, *msg: object) -> None:
+        self.queue.put(msg)
+
+    def finish(self, crawl_id: str, at: str, reason: str, stats: dict) -> dict:
+        """Send the crawl's end, wait for everything to be written; return the event counts."""
+        self.queue.put(("end", crawl_id, at, reason, stats))
+        while self.proc.is_alive() and not self._recv.poll(1.0):
+            pass
+        counts = self._recv.recv() if self._recv.poll(0) else {}
+        self.proc.join(timeout=30)
+        return counts
+
+
+class InlineIngest:
+    """The history writer in the crawl process (GOVARCHIVE_INGEST_PROCESS = False)."""
+
+    def __init__(self, data: Path, error_crawls: int) -> None:
+        self.writer = _Writer(str(data), error_crawls)
+
+    def put(self, *msg: object) -> None:
+        self.writer.handle(msg)
+
+    def finish(self, crawl_id: str, at: str, reason: str, stats: dict) -> dict:
+        return self.writer.handle(("end", crawl_id, at, reason, stats)) or {}
