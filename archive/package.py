@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .db import open_db, warc_dir
 from .errors import GovArchiveError
+from .queries import where
 from .reindex import warc_files
 
 
@@ -28,16 +29,11 @@ def write_index(data: Path, out: Path | None = None, files: list[Path] | None = 
 
 def _pages(data: Path, since: str | None, site: str | None) -> tuple[list[dict], set[str]]:
     db = open_db(data, create=False)
-    where, params = ["c.status = 200", "c.warc_file IS NOT NULL"], []
-    if since:
-        where.append("c.fetched_at >= ?")
-        params.append(since)
-    if site:
-        where.append("p.site = ?")
-        params.append(site)
+    clause, params = where(("c.fetched_at >= ?", since), ("p.site = ?", site),
+                           always=("c.status = 200", "c.warc_file IS NOT NULL"))
     rows = list(db.query(
         f"SELECT p.url, p.title, p.kind, min(c.fetched_at) AS ts, group_concat(DISTINCT c.warc_file) AS files "
-        f"FROM captures c JOIN pages p ON p.id = c.page_id WHERE {' AND '.join(where)} GROUP BY p.url ORDER BY ts",
+        f"FROM captures c JOIN pages p ON p.id = c.page_id WHERE {clause} GROUP BY p.url ORDER BY ts",
         params))
     files: set[str] = set()
     # Revisits replay only when their originals are in the package: include the files they refer to.

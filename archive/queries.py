@@ -13,6 +13,16 @@ RECORD_FIELDS = ("title", "published", "source", "index_no", "category", "publis
                  "doc_no", "subject", "body", "signed_by", "signed_on", "contact")
 
 
+def where(*conditions: tuple[str, object], always: tuple[str, ...] = ()) -> tuple[str, list]:
+    """Build a WHERE clause from (sql with one ?, value) pairs, keeping those whose value is set."""
+    parts, params = list(always), []
+    for sql, value in conditions:
+        if value not in (None, "", False):
+            parts.append(sql)
+            params.append(value)
+    return " AND ".join(parts) or "1", params
+
+
 def _rows(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> list[dict]:
     return list(db.query(sql, params))
 
@@ -29,19 +39,10 @@ def page_row(db: sqlite_utils.Database, url: str) -> dict:
 def changes(db: sqlite_utils.Database, since: str | None = None, kind: str | None = None,
             site: str | None = None) -> list[dict]:
     """Return change events, oldest first."""
-    where, params = ["1"], []
-    if since:
-        where.append("c.at >= ?")
-        params.append(since)
-    if kind:
-        where.append("c.kind = ?")
-        params.append(kind)
-    if site:
-        where.append("p.site = ?")
-        params.append(site)
+    clause, params = where(("c.at >= ?", since), ("c.kind = ?", kind), ("p.site = ?", site))
     out = []
     for r in _rows(db, f"SELECT c.*, p.site FROM changes c JOIN pages p ON p.id = c.page_id "
-                       f"WHERE {' AND '.join(where)} ORDER BY c.at, c.id", params):
+                       f"WHERE {clause} ORDER BY c.at, c.id", params):
         out.append({"url": r["url"], "kind": r["kind"], "at": r["at"], "title": r["title"],
                     "site": r["site"], "from_version": r["from_version"], "to_version": r["to_version"],
                     "fields": json.loads(r["fields"]) if r["fields"] else [],
@@ -113,16 +114,12 @@ def diff(db: sqlite_utils.Database, url: str, from_n: int | None = None, to_n: i
 def pages(db: sqlite_utils.Database, site: str | None = None, kind: str | None = None,
           state: str | None = None) -> list[dict]:
     """Return pages with their state, kind, title and version count."""
-    where, params = ["1"], []
-    for col, value in (("p.site", site), ("p.kind", kind), ("p.state", state)):
-        if value:
-            where.append(f"{col} = ?")
-            params.append(value)
+    clause, params = where(("p.site = ?", site), ("p.kind = ?", kind), ("p.state = ?", state))
     return _rows(db, f"""
         SELECT p.url, p.site, p.kind, p.state, p.title, p.first_seen, p.last_seen, p.last_status,
                (SELECT count(*) FROM versions v WHERE v.page_id = p.id) AS versions,
                (SELECT max(number) FROM versions v WHERE v.id = p.current_version) AS current_version
-        FROM pages p WHERE {' AND '.join(where)} ORDER BY p.site, p.url""", params)
+        FROM pages p WHERE {clause} ORDER BY p.site, p.url""", params)
 
 
 def stats(db: sqlite_utils.Database, warc_bytes: dict[str, int] | None = None) -> dict:

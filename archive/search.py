@@ -18,6 +18,7 @@ import sqlite_utils
 from pipelines.normalize import normalize_inline
 
 from .errors import BadQuery
+from .queries import where as filters
 
 _WORD = re.compile(r"[^\W_]+")  # runs of letters/digits (Han included); the rest breaks bigrams
 FIELDS = ("title", "body", "attachments")
@@ -78,20 +79,13 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 20, site: str 
         where.append("v.kind = 'attachment'")
     if not all_versions:
         where.append("v.id = p.current_version")
-    if site:
-        where.append("p.site = ?")
-        params.append(site)
-    if kind:
-        where.append("v.kind = ?")
-        params.append(kind)
-    else:  # list and home pages repeat the titles of the documents they link
+    if not kind:  # list and home pages repeat the titles of the documents they link
         where.append("v.kind NOT IN ('list', 'home')")
-    if since:
-        where.append("coalesce(v.published, v.first_seen) >= ?")
-        params.append(since)
-    if until:
-        where.append("coalesce(v.published, v.first_seen) < ?")
-        params.append(until)
+    clause, more = filters(("p.site = ?", site), ("v.kind = ?", kind),
+                           ("coalesce(v.published, v.first_seen) >= ?", since),
+                           ("coalesce(v.published, v.first_seen) < ?", until))
+    where.append(clause)
+    params += more
     # Newest first, walking versions_recent backwards: the scan stops at the limit, so instr()
     # runs on a few candidates for common words and on the FTS candidates alone for rare ones.
     sql = f"""

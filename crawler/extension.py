@@ -284,8 +284,10 @@ class ArchiveExtension:
                 logger.warning("could not read the links of %s", cap.url)
                 return []
         if cap.status == 304:
+            # Unchanged: only lists and home pages lead anywhere new (a document's links are known
+            # pages, rechecked anyway).
             row = self.db.execute("SELECT v.links FROM pages p JOIN versions v ON v.id = p.current_version "
-                                  "WHERE p.url = ?", [cap.url]).fetchone()
+                                  "WHERE p.url = ? AND v.kind IN ('list', 'home')", [cap.url]).fetchone()
             return json.loads(row[0] or "[]") if row else []
         return []
 

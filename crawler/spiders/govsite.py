@@ -52,8 +52,10 @@ class GovSiteSpider(scrapy.Spider):
         self.scope = Scope(host_list, prefixes.split() if prefixes else None, deny_list)
         self.recheck = recheck not in (False, "0", "false", "no")
         self.done: set[str] = set()
+        self.seen: set[str] = set()  # URLs already requested: no Request object built twice
 
     def _request(self, url: str, **meta: object) -> scrapy.Request:
+        self.seen.add(url)
         return scrapy.Request(url, callback=self.parse, meta={"handle_httpstatus_all": True, **meta})
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -82,6 +84,7 @@ class GovSiteSpider(scrapy.Spider):
         from crawler.extension import site_of
 
         self.done: set[str] = set()
+        self.seen: set[str] = set()  # URLs already requested: no Request object built twice
         path = data_dir(self.settings.get("GOVARCHIVE_DATA"))
         if not (path / "govarchive.db").exists():
             return [], []
@@ -114,7 +117,7 @@ class GovSiteSpider(scrapy.Spider):
                     self.crawler.stats.inc_value("govarchive/errors/out_of_scope")
             return
         for url in response.meta.get("govarchive_links", ()):
-            if url in self.done:
+            if url in self.done or url in self.seen:
                 continue
             if self.scope.allows(url):
                 yield self._request(url)
