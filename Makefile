@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: venv demo test lint clean bench bench-extract bench-search
+.PHONY: venv demo test lint clean bench bench-extract bench-search bench-crawl
 
 venv: $(STAMP)
 
@@ -32,7 +32,10 @@ bench-extract: $(BENCH_STAMP)
 bench-search: $(BENCH_STAMP)
 	$(BIN)/python bench/search.py
 
-bench: bench-extract bench-search
+bench-crawl: $(BENCH_STAMP)
+	$(BIN)/python bench/crawl.py
+
+bench: bench-extract bench-search bench-crawl
 
 lint: venv
 	$(BIN)/ruff check crawler archive pipelines tests bench
