@@ -63,6 +63,8 @@ def run_demo(data: Path) -> None:
     d = f"--data {data}"
     for cmd in (f"govarchive changes {d}", f"govarchive history {report} {d}",
                 f"govarchive show {report} {d}", f"govarchive diff {report} --format json {d}",
-                f"govarchive search 法治 {d}", f"govarchive reindex {d}",
+                f"govarchive search 法治 {d}", f"govarchive report --out demo-report {d}",
+                f"govarchive feed --out demo-changes.atom {d}", f"govarchive export wacz demo.wacz {d}",
+                f"govarchive replay --port 8080 {d}", f"govarchive stats {d}", f"govarchive reindex {d}",
                 "govarchive demo-site --edition 3 --port 8000   # then crawl http://127.0.0.1:8000/ again"):
         click.echo(f"  .venv/bin/{cmd}")
