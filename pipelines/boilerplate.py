@@ -25,6 +25,11 @@ _LINE_PATTERNS = [
     r"^(今天是|今日)\s*\d{4}年",
 ]
 _LINE_RE = re.compile("|".join(f"(?:{p})" for p in _LINE_PATTERNS), re.I)
+# A line made only of page tools (【字体：大 中 小】【打印本页】【关闭窗口】分享到：微信 微博 …).
+_TOOLS = re.compile(
+    r"(打印本页|打印|关闭窗口|关闭本页|关闭|收藏本页|收藏|加入收藏|分享到|分享|字号|字体|默认|返回顶部|顶部|"
+    r"我要纠错|纠错|微信|微博|QQ空间|QQ|扫一扫|保存|大|中|小|[【】\[\]()（）:：|/,，·\s])+")
+_EDITOR = re.compile(r"^[（(]?\s*(责任编辑|编辑|审核|校对)[:：][^。]{0,30}[)）]?$")
 
 # CSS selectors for chrome blocks dropped before the body is read.
 CHROME_SELECTORS = [
@@ -44,7 +49,9 @@ SOFT_404_RE = re.compile(
 
 def is_boilerplate_line(line: str) -> bool:
     """True when a body line is site chrome rather than document text."""
-    return bool(_LINE_RE.search(line))
+    line = line.strip()
+    return bool(_LINE_RE.search(line) or _EDITOR.match(line)
+                or (len(line) <= 80 and _TOOLS.fullmatch(line) and not line.isspace()))
 
 
 def strip_boilerplate_lines(lines: list[str]) -> list[str]:

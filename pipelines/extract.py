@@ -200,13 +200,26 @@ class _Index:
         return list(seen.values())
 
 
+_HEAD_PARTS = re.compile(r"title|info|date|source|tool|share|print|fontsize|attr", re.I)
+
+
+def _content_len(el: Tag) -> int:
+    """Text length without headings and the article's head/tool blocks (title, 来源/时间 line …)."""
+    n = _text_len(el)
+    for sub in el.find_all(True):
+        cls = " ".join(sub.get("class") or ()) + " " + (sub.get("id") or "")
+        if sub.name in ("h1", "h2", "h3") or (sub.name in ("div", "span", "p") and _HEAD_PARTS.search(cls)
+                                                 and _text_len(sub) < 200):
+            n -= _text_len(sub)
+    return n
+
+
 def _body_container(soup: BeautifulSoup, index: _Index) -> Tag | None:
     candidates = []
     for sel in BODY_SELECTORS:
         for el in index.select(sel):
-            n = _text_len(el)
-            if n >= 10:
-                candidates.append((el, n))
+            if _text_len(el) >= 10:
+                candidates.append((el, _content_len(el)))
     if candidates:
         biggest = max(n for _, n in candidates)
         # The innermost container that still holds most of the text: #content inside .TRS_Editor

@@ -124,3 +124,32 @@ def test_json_list_api_items_and_links():
     assert rec.items[0] == {"title": "关于印发某某办法的通知", "url": "https://www.x.gov.cn/gkmlpt/content/6/6251/post_6251491.html",
                             "date": "2024-03-04"}
     assert "https://www.x.gov.cn/gkmlpt/api/all/5?page=2" in rec.links
+
+
+GKMLPT_LIKE = """<html><head><title>关于印发某某办法的通知 - 佛山市人民政府门户网站</title>
+<meta name="ArticleTitle" content="关于印发某某办法的通知"><meta name="PubDate" content="2024-03-05 10:11"></head>
+<body><div class="header"><a href="/">首页</a> 网站支持IPv6 无障碍浏览</div>
+<div class="classify"><table><tr><td class="td-title">索引号：</td><td>11440600007/2024-00123</td>
+<td class="td-title">分类：</td><td>综合政务</td></tr><tr><td>发布机构：</td><td>佛山市人民政府办公室</td>
+<td>成文日期：</td><td>2024-03-01</td></tr><tr><td>名称：</td><td colspan="3">关于印发某某办法的通知</td></tr>
+<tr><td>文号：</td><td>佛府办〔2024〕5号</td><td>发布日期：</td><td>2024-03-05</td></tr></table></div>
+<div class="article-content"><h1 class="title">关于印发某某办法的通知</h1>
+<div class="info"><span>来源：佛山市人民政府办公室</span> <span>发布时间：2024-03-05 10:11:00</span>
+<span>【字体：大 中 小】</span></div>
+<div class="content"><p>各区人民政府，市政府各部门：</p><p>《某某办法》已经市人民政府同意，现印发给你们，请认真组织实施。</p>
+<p style="text-align:right">佛山市人民政府办公室</p><p style="text-align:right">2024年3月1日</p></div>
+<div class="fj"><p>附件：<a href="/attachment/0/1/123.pdf">某某办法.pdf</a></p></div></div>
+<div class="footer">主办单位：佛山市人民政府办公室 粤ICP备12345号</div></body></html>"""
+
+
+def test_an_unseen_template_with_head_blocks_inside_the_container():
+    rec = extract(GKMLPT_LIKE.encode(), "https://www.foshan.gov.cn/gkmlpt/content/5/5850/post_5850803.html",
+                  "text/html")
+    assert rec.title == "关于印发某某办法的通知" and rec.published.startswith("2024-03-05")
+    assert (rec.index_no, rec.publisher, rec.written_on, rec.doc_no) == (
+        "11440600007/2024-00123", "佛山市人民政府办公室", "2024-03-01", "佛府办〔2024〕5号")
+    assert rec.source == "佛山市人民政府办公室"
+    assert rec.body.startswith("各区人民政府") and rec.body.endswith("2024年3月1日")
+    assert (rec.signed_by, rec.signed_on) == ("佛山市人民政府办公室", "2024-03-01")
+    assert rec.attachments == [{"name": "某某办法.pdf", "url": "https://www.foshan.gov.cn/attachment/0/1/123.pdf",
+                                "type": "pdf"}]
