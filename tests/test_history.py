@@ -96,3 +96,28 @@ def test_metadata_change_names_field_and_silent_revision(run):
     rows = list(run.h.db.query("SELECT kind, fields, silent_revision FROM changes ORDER BY id"))
     assert rows[1] == {"kind": "changed", "fields": '["published"]', "silent_revision": 0}
     assert rows[2] == {"kind": "changed", "fields": '["body"]', "silent_revision": 1}
+
+
+def listing(*urls: str) -> bytes:
+    items = "".join(f'<li><a href="{u}">关于某事项的通知{i}</a><span>2024-01-0{i + 1}</span></li>'
+                    for i, u in enumerate(urls))
+    return f"<html><head><title>通知公告</title></head><body><ul>{items}</ul></body></html>".encode()
+
+
+LIST = "http://x.gov.cn/a/index.html"
+C = "http://x.gov.cn/a/t3.html"
+
+
+def test_delisted_then_relisted(run):
+    assert run.crawl((LIST, 200, listing(A, B, C)), (A, 200, page()), (B, 200, page("另一份文件的正文内容。")),
+                     (C, 200, page("第三份文件的正文内容。"))) == ["added", "added", "added"]
+    assert run.crawl((LIST, 200, listing(A, C)), (A, 200, page()), (B, 200, page("另一份文件的正文内容。")),
+                     (C, 200, page("第三份文件的正文内容。"))) == ["delisted"]
+    assert run.crawl((LIST, 200, listing(A, B, C)), (A, 200, page()), (B, 200, page("另一份文件的正文内容。")),
+                     (C, 200, page("第三份文件的正文内容。"))) == ["relisted"]
+
+
+def test_meta_refresh_to_the_column_is_a_removal(run):
+    run.crawl((A, 200, page()))
+    refresh = b'<html><head><meta http-equiv="refresh" content="0;url=/a/index.html"></head><body></body></html>'
+    assert run.crawl((A, 200, refresh)) == ["removed"]
