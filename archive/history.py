@@ -60,7 +60,6 @@ class History:
         self._crawl_listed: dict[str, set[str]] = {}
         self._crawl_lists_seen: dict[str, int] = {}
         self._crawl_errors: dict[str, set[int]] = {}
-        self.last_record: PageRecord | None = None  # what the last add() understood (links for the spider)
 
     # -- crawls -------------------------------------------------------------
     def begin_crawl(self, crawl_id: str, started: str, site: str | None, start_urls: list[str]) -> None:
@@ -161,7 +160,6 @@ class History:
         self.db["pages"].update(page_id, values)
 
     def _add(self, cap: Capture) -> list[dict]:
-        self.last_record = None
         page = self._page(cap)
         is_doc = page.get("kind") in DOCUMENT_KINDS
         had_versions = page.get("current_version") is not None
@@ -215,7 +213,6 @@ class History:
             self._capture_row(cap, page["id"], version_id)
             if version_id:
                 self.db.execute("UPDATE versions SET last_seen = ? WHERE id = ?", [cap.fetched_at, version_id])
-                self.last_record = self._stored_record(cap.url, version_id)
                 self._note_listing(cap.crawl_id, page.get("kind"), version_id)
             if page["state"] == "removed" and had_versions and is_doc:
                 events.append(self._event(page, "restored", cap.fetched_at, cap.crawl_id,
@@ -225,11 +222,6 @@ class History:
             return events
 
         return self._add_content(cap, page, record)
-
-    def _stored_record(self, url: str, version_id: int) -> PageRecord:
-        kind, links, items = self.db.execute("SELECT kind, links, items FROM versions WHERE id = ?",
-                                             [version_id]).fetchone()
-        return PageRecord(url=url, kind=kind, links=json.loads(links or "[]"), items=json.loads(items or "[]"))
 
     def _live_state(self, page: dict) -> str:
         return "delisted" if page["state"] == "delisted" else "live"
@@ -290,7 +282,6 @@ class History:
                         significance=significance(old_content, content, ops), title=record.title,
                         summary=_summary(changed, ops, silent)))
         self._capture_row(cap, page["id"], version_id)
-        self.last_record = record
         self._note_listing(cap.crawl_id, kind, version_id, record.items)
         self._update_page(page["id"], kind=kind, title=record.title, current_version=version_id,
                           state=self._live_state(page) if not was_removed else "live",

@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import threading
-import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -298,8 +297,3 @@ def _whole_record(block: bytes) -> bool:
         if line.lower().startswith(b"content-length:"):
             return len(rest) == int(line.split(b":", 1)[1]) + 4
     return False
-
-
-def now_ts() -> float:
-    """Return the current time (seam for tests)."""
-    return time.time()

@@ -37,8 +37,6 @@ from pipelines.links import page_links
 from .handler import wire_extras
 
 logger = logging.getLogger(__name__)
-EVENT_STATS = ("added", "changed", "removed", "restored", "reverted", "delisted", "relisted", "moved",
-               "error", "blocked")
 
 
 def _latin1(value: bytes | str) -> str:
@@ -306,4 +304,4 @@ class ArchiveExtension:
         self.ingest.put("capture", cap)
 
 
-__all__ = ["ArchiveExtension", "EVENT_STATS", "__version__"]
+__all__ = ["ArchiveExtension", "__version__"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import socket
 import threading
@@ -124,11 +123,3 @@ class FaultServer(RawServer):
                     pass
             return
         super()._handle(conn)
-
-
-def gzip_ok(data: bytes) -> bool:
-    try:
-        gzip.decompress(data)
-        return True
-    except OSError:
-        return False
