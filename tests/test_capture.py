@@ -166,3 +166,22 @@ def test_sigkill_mid_crawl_leaves_valid_files_and_next_run_repairs(tmp_path):
     subprocess.run([sys.executable, "-m", "warcio.cli", "check", *files], check=True)
     db = sqlite3.connect(data / "govarchive.db")
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_request_record_has_the_headers_the_server_received(captured):
+    data, server = captured
+    received = {}
+    for raw in server.requests:
+        head = raw.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+        path = head[0].split(" ")[1]
+        received.setdefault(path, []).append(sorted((k.lower(), v.strip()) for k, v in
+                                                    (line.split(":", 1) for line in head[1:])))
+    checked = 0
+    for rtype, _, http, _payload in records(data):
+        if rtype != "request":
+            continue
+        path = http.statusline.split(" ")[0]
+        mine = sorted((k.lower(), v) for k, v in http.headers)
+        assert mine in received.get(path, []), (path, mine, received.get(path))
+        checked += 1
+    assert checked > 8
