@@ -179,7 +179,10 @@ class PrivateAddressMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.allowed = {h.lower() for h in crawler.settings.getlist("GOVARCHIVE_ALLOW_PRIVATE_HOSTS")}
+        hosts = crawler.settings.get("GOVARCHIVE_ALLOW_PRIVATE_HOSTS")
+        # Unset (a bare `scrapy crawl govsite -a start_urls=…`): the start URLs were typed by the user.
+        self.allowed = None if hosts is None else {h.lower() for h in crawler.settings.getlist(
+            "GOVARCHIVE_ALLOW_PRIVATE_HOSTS")}
         self.allow_all = crawler.settings.getbool("GOVARCHIVE_ALLOW_PRIVATE")
         self.cache: dict[str, bool] = {}
 
@@ -194,6 +197,9 @@ class PrivateAddressMiddleware:
 
         from scrapy.exceptions import IgnoreRequest
 
+        if self.allowed is None:
+            starts = getattr(self.crawler.spider, "start_urls", []) if self.crawler.spider else []
+            self.allowed = {urlsplit(u).netloc.lower() for u in starts}
         parts = urlsplit(request.url)
         if parts.netloc.lower() in self.allowed or (parts.hostname or "").lower() in self.allowed:
             return None

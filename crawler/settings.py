@@ -43,5 +43,5 @@ GOVARCHIVE_MAX_BACKOFF = 300  # seconds: the longest Retry-After honoured
 GOVARCHIVE_MISSING_RECHECK_DAYS = 7  # a link that only answered 404 is tried again after this
 GOVARCHIVE_INGEST_PROCESS = True  # extraction and database writes in a second process
 GOVARCHIVE_ALLOW_PRIVATE = False  # a profile's allow_private; CLI start URLs' hosts are always allowed
-GOVARCHIVE_ALLOW_PRIVATE_HOSTS = []
+GOVARCHIVE_ALLOW_PRIVATE_HOSTS = None  # None: the spider's start URLs' hosts (typed by the user)
 GOVARCHIVE_MAX_BYTES = 32 * 1024 * 1024  # a longer body is archived truncated (WARC-Truncated: length)

@@ -43,3 +43,17 @@ def test_every_command_is_in_the_readme():
     readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
     for name in main.commands:
         assert f"govarchive {name}" in readme, name
+
+
+def test_scrapy_crawl_from_the_project_root(tmp_path, site):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT, cli_json
+
+    data = tmp_path / "data"
+    subprocess.run([sys.executable, "-m", "scrapy", "crawl", "govsite", "-a", f"start_urls={site.url}",
+                    "-s", f"GOVARCHIVE_DATA={data}", "-s", "LOG_LEVEL=WARNING"], cwd=ROOT, check=True,
+                   capture_output=True, timeout=180)
+    stats = cli_json("stats", data=data)
+    assert stats["changes_by_kind"]["added"] >= 40 and stats["warc_files"] == 1
