@@ -75,9 +75,8 @@ def build_settings(data: Path, urls: list[str], *, site: str | None = None, conc
     if profile.get("allow_private"):
         settings.set("GOVARCHIVE_ALLOW_PRIVATE", True, priority="cmdline")
     trusted = urls if user_urls is None else user_urls  # typed by the user: crawled wherever they point
-    if trusted:
-        settings.set("GOVARCHIVE_ALLOW_PRIVATE_HOSTS", sorted({urlsplit(u).netloc for u in trusted}),
-                     priority="cmdline")
+    settings.set("GOVARCHIVE_ALLOW_PRIVATE_HOSTS", sorted({urlsplit(u).netloc for u in trusted}),
+                 priority="cmdline")
     if profile.get("max_depth"):
         settings.set("DEPTH_LIMIT", int(profile["max_depth"]), priority="cmdline")
     for key, value in (extra or {}).items():
