@@ -101,6 +101,11 @@ class BackoffMiddleware:
             return response
         asked = retry_after(response.headers.get(b"Retry-After"))
         delay = min(self.max_delay, asked if asked is not None else max(1.0, slot.delay * 2))
+        if asked is not None:  # RANDOMIZE_DOWNLOAD_DELAY could halve what the server asked
+            if "jitter" in vars(slot):
+                slot.jitter = 0.0
+            else:  # Scrapy before 2.14
+                slot.randomize_delay = False
         if delay > slot.delay:
             slot.delay = delay
             self.crawler.stats.inc_value("govarchive/backoffs")
