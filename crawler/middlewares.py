@@ -102,7 +102,7 @@ class BackoffMiddleware:
         asked = retry_after(response.headers.get(b"Retry-After"))
         delay = min(self.max_delay, asked if asked is not None else max(1.0, slot.delay * 2))
         if asked is not None:  # RANDOMIZE_DOWNLOAD_DELAY could halve what the server asked
-            if "jitter" in vars(slot):
+            if hasattr(slot, "jitter"):
                 slot.jitter = 0.0
             else:  # Scrapy before 2.14
                 slot.randomize_delay = False
