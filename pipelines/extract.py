@@ -124,6 +124,7 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     rec.published = (parse_date(fields.get("published")) or line_date
                      or parse_date(metas.get("PubDate")) or parse_date(metas.get("firstpublishedtime"))
                      or parse_date(metas.get("pubdate")))
+    rec.published = rec.published or _labelled_date(index)
     rec.source = (line_source or fields.get("source") or metas.get("ContentSource") or None)
     for name in ("index_no", "category", "publisher", "doc_no", "subject"):
         setattr(rec, name, fields.get(name) or None)
@@ -160,6 +161,21 @@ def _meta_refresh(soup: BeautifulSoup, base: str) -> str | None:
 
 def _text_len(el: Tag) -> int:
     return len(re.sub(r"\s+", "", el.get_text()))
+
+
+_DATE_CLASS = re.compile(r"(^|[-_])(date|time|pubtime|pubdate|fbsj|fbrq|fbrqi|publish[-_]?time|publish[-_]?date)$", re.I)
+
+
+def _labelled_date(index: _Index) -> str | None:
+    """A date in an element named for it (<span class="date">2024-03-04</span>), when no label says."""
+    for key, elements in (*index.by_class.items(), *index.by_id.items()):
+        if not _DATE_CLASS.search(key):
+            continue
+        for el in elements:
+            text = normalize_inline(el.get_text(" "))
+            if len(text) <= 60 and (date := parse_date(text)):
+                return date
+    return None
 
 
 def _marked_body(html: str) -> Tag | None:

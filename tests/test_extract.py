@@ -153,3 +153,12 @@ def test_an_unseen_template_with_head_blocks_inside_the_container():
     assert (rec.signed_by, rec.signed_on) == ("佛山市人民政府办公室", "2024-03-01")
     assert rec.attachments == [{"name": "某某办法.pdf", "url": "https://www.foshan.gov.cn/attachment/0/1/123.pdf",
                                 "type": "pdf"}]
+
+
+def test_date_from_an_element_named_for_it():
+    html = ('<html><head><title>某某区人民政府</title></head><body><div class="today">今天是2026年11月27日</div>'
+            '<h2 class="bt">关于做好冬季安全生产工作的通知</h2><span class="date">2024-11-05</span>'
+            '<div class="zw"><p>各街道办事处：现就做好冬季安全生产工作通知如下，请认真贯彻落实。</p></div></body></html>')
+    rec = extract(html.encode(), "http://www.x.gov.cn/zwgk/tzgg/202411/t20241105_1.html", "text/html")
+    assert rec.published == "2024-11-05"
+    assert rec.title == "关于做好冬季安全生产工作的通知"
