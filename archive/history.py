@@ -258,10 +258,8 @@ class History:
                                           summary=f"content returned to version {prior[1]}",
                                           title=record.title))
         else:
-            number = (self._number(current) or 0) + 1 if current else 1
-            if current:
-                number = self.db.execute("SELECT max(number) FROM versions WHERE page_id = ?",
-                                         [page["id"]]).fetchone()[0] + 1
+            number = self.db.execute("SELECT coalesce(max(number), 0) + 1 FROM versions WHERE page_id = ?",
+                                     [page["id"]]).fetchone()[0]
             version_id = self._insert_version(page["id"], number, h, record, cap)
             if is_doc:
                 if current is None:

@@ -48,14 +48,14 @@ def read_payload(path: Path, offset: int) -> bytes:
     raise ValueError(f"no record at {path}:{offset}")
 
 
-def iter_records(data: Path) -> Iterator[tuple[Path, int, int, object]]:
-    """Yield (file, offset, length, record) for every record of every WARC file."""
+def iter_records(data: Path) -> Iterator[tuple[Path, int, object]]:
+    """Yield (file, offset, record) for every record of every WARC file."""
     for path in warc_files(data):
         with open(path, "rb") as fh:
             it = ArchiveIterator(fh)
             for rec in it:
                 rec.stored = rec.raw_stream.read() if rec.rec_type in ("response", "metadata", "warcinfo") else b""
-                yield path, it.get_record_offset(), 0, rec
+                yield path, it.get_record_offset(), rec
 
 
 def _exchange(rec, payload: bytes | None) -> Exchange:  # noqa: ANN001 - warcio record
@@ -83,7 +83,7 @@ def reindex(data: Path, out: Path | None = None) -> dict:
     crawl: _Crawl | None = None
     originals: dict[str, tuple[Path, int]] = {}
     counts = {"records": 0, "captures": 0, "crawls": 0}
-    for path, offset, _length, rec in iter_records(data):
+    for path, offset, rec in iter_records(data):
         counts["records"] += 1
         h = rec.rec_headers
         rtype = rec.rec_type

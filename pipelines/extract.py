@@ -11,7 +11,6 @@ from . import attachments as attachment_text
 from .boilerplate import CHROME_SELECTORS, looks_soft_404, strip_boilerplate_lines
 from .decode import decode_html
 from .fields import (
-    DATE_FIELDS,
     contact_line,
     meta_tags,
     metadata_table,
@@ -117,9 +116,6 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     title = (_text_of(soup, overrides.get("title")) or metas.get("ArticleTitle")
              or fields.get("title") or _title(soup, index, container))
     rec.title = normalize_inline(title) if title else None
-    if lines and rec.title and normalize_inline(lines[0]) == rec.title and len(lines) > 1:
-        # Body often repeats the heading above it; the truth keeps it only when inside the container.
-        pass
     rec.body = "\n".join(lines)
     rec.published = (parse_date(fields.get("published")) or line_date
                      or parse_date(metas.get("PubDate")) or parse_date(metas.get("firstpublishedtime"))
@@ -128,9 +124,7 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     rec.source = (line_source or fields.get("source") or metas.get("ContentSource") or None)
     for name in ("index_no", "category", "publisher", "doc_no", "subject"):
         setattr(rec, name, fields.get(name) or None)
-    for name in DATE_FIELDS:
-        if name == "written_on" and fields.get(name):
-            rec.written_on = parse_date(fields[name], with_time=False)
+    rec.written_on = parse_date(fields.get("written_on"), with_time=False)
     rec.signed_by, rec.signed_on = signature(lines)
     rec.contact = contact_line(lines)
     rec.kind = _kind(url, rec, container)

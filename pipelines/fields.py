@@ -22,7 +22,6 @@ LABELS = {
     "主题词": "subject", "关键词": "subject",
     "标题": "title", "名称": "title", "信息名称": "title",
 }
-DATE_FIELDS = ("published", "written_on")
 _DATE = re.compile(
     r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?"
     r"(?:\s*(\d{1,2})\s*[:：时]\s*(\d{2})(?:\s*[:：分]\s*(\d{2}))?)?"
