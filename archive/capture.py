@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import zlib
 
@@ -39,16 +40,46 @@ def decode_content(payload: bytes, encoding: str | None, limit: int = MAX_DECODE
         if coding in ("gzip", "x-gzip", "deflate"):
             data = _inflate(data, coding, limit)
         elif coding == "br":
-            try:
-                import brotli
-            except ImportError as exc:  # pragma: no cover - brotli ships with scrapy's extras
-                raise DecodeError("brotli payload but the brotli module is missing") from exc
-            data = brotli.decompress(data)
-            if len(data) > limit:
-                raise DecodeError(f"decoded payload larger than {limit} bytes")
+            data = _unbrotli(data, limit)
         elif coding != "identity":
             raise DecodeError(f"unknown content encoding {coding!r}")
     return data
+
+
+@functools.cache
+def _google_brotli():  # noqa: ANN202 - a module
+    """Google's ``_brotli`` extension (Scrapy's dependency), found on the path by name.
+
+    brotlipy, which pywb and warcio pull in, registers its own cffi module as ``_brotli`` in
+    ``sys.modules``; a plain import would get that one, which has no bounded decompression.
+    """
+    import importlib.machinery
+    import importlib.util
+
+    spec = importlib.machinery.PathFinder.find_spec("_brotli")
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _unbrotli(data: bytes, limit: int) -> bytes:
+    """Undo brotli, stopping as soon as the output passes ``limit`` (never inflated whole first)."""
+    module = _google_brotli()
+    if module is None or not hasattr(module.Decompressor, "process"):
+        raise DecodeError("brotli payload but Google's brotli (>= 1.2) is not installed")
+    d = module.Decompressor()
+    out = bytearray()
+    try:
+        out += d.process(data, output_buffer_limit=limit + 1)
+        while len(out) <= limit and not d.is_finished() and not d.can_accept_more_data():
+            out += d.process(b"", output_buffer_limit=limit + 1 - len(out))
+    except Exception as exc:  # noqa: BLE001 - _brotli.error is not importable by name everywhere
+        raise DecodeError(f"corrupt br payload: {exc}") from exc
+    if len(out) > limit:
+        raise DecodeError(f"decompression bomb: more than {limit} bytes once decoded")
+    return bytes(out)
 
 
 def _inflate(data: bytes, coding: str, limit: int) -> bytes:

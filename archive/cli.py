@@ -34,6 +34,11 @@ def data_option(f):  # noqa: ANN001, ANN201
                         envvar="GOVARCHIVE_DATA", help=DATA_HELP)(f)
 
 
+def baseline_option(f):  # noqa: ANN001, ANN201
+    return click.option("--include-baseline", is_flag=True,
+                        help="Also the pages a site's first complete crawl archived (kind 'archived').")(f)
+
+
 def _db(data: Path | None):  # noqa: ANN202
     return open_db(data_dir(data), create=False)
 
@@ -65,8 +70,9 @@ def main() -> None:
 @click.option("--max-pages", type=click.IntRange(1), help="Stop after this many responses.")
 @click.option("--notify", "webhook", help="POST the crawl's change events as JSON to this URL when there are any.")
 @click.option("--feed", type=click.Path(dir_okay=False, path_type=Path), help="Rewrite this Atom feed after a crawl with changes.")
+@baseline_option
 def crawl(urls: tuple[str, ...], site: str | None, data: Path | None, concurrency: int | None,
-          max_pages: int | None, webhook: str | None, feed: Path | None) -> None:
+          max_pages: int | None, webhook: str | None, feed: Path | None, include_baseline: bool) -> None:
     """Crawl URLs within their hosts; also recheck every page the archive already knows."""
     from .crawl import run_crawl
 
@@ -84,10 +90,13 @@ def crawl(urls: tuple[str, ...], site: str | None, data: Path | None, concurrenc
     if summary.crawl_id and (webhook or feed):
         from .notify import notify
 
-        sent = notify(data_dir(data), summary.crawl_id, (profile or {}).get("name") or site, webhook, feed)
+        sent = notify(data_dir(data), summary.crawl_id, (profile or {}).get("name") or site, webhook, feed,
+                      include_baseline=include_baseline)
         if sent:
             click.echo(f"  notified: {sent} events" + (f" to {webhook}" if webhook else "") +
                        (f", feed {feed}" if feed else ""), err=True)
+    if summary.fatal:
+        raise GovArchiveError(summary.fatal)
     if summary.reason not in ("finished", "closespider_pagecount") or summary.fetched == 0:
         sys.exit(1)
 
@@ -97,10 +106,12 @@ def crawl(urls: tuple[str, ...], site: str | None, data: Path | None, concurrenc
 @click.option("--kind", help="Only this kind (added, changed, removed, restored, delisted …).")
 @click.option("--site", help="Only this site.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@baseline_option
 @data_option
-def changes(since: str | None, kind: str | None, site: str | None, as_json: bool, data: Path | None) -> None:
-    """List change events, oldest first."""
-    rows = q.changes(_db(data), since=since, kind=kind, site=site)
+def changes(since: str | None, kind: str | None, site: str | None, as_json: bool, include_baseline: bool,
+            data: Path | None) -> None:
+    """List change events, oldest first (a site's baseline left out unless asked)."""
+    rows = q.changes(_db(data), since=since, kind=kind, site=site, include_baseline=include_baseline)
     if as_json:
         return _emit_json(rows)
     for r in rows:
@@ -180,24 +191,26 @@ def diff(url: str, from_n: int | None, to_n: int | None, fmt: str, data: Path | 
 @click.option("--since", help="Only changes at or after this date.")
 @click.option("--replay", default="http://127.0.0.1:8080/govarchive", show_default=True,
               help="Base URL of `govarchive replay` for links to captures ('' for none).")
+@baseline_option
 @data_option
-def report(out: Path, since: str | None, replay: str, data: Path | None) -> None:
+def report(out: Path, since: str | None, replay: str, include_baseline: bool, data: Path | None) -> None:
     """Write a static HTML report of changes (index by site and day, one page per change)."""
     from .report import write_report
 
-    info = write_report(_db(data), out, since=since, replay=replay or None)
+    info = write_report(_db(data), out, since=since, replay=replay or None, include_baseline=include_baseline)
     click.echo(f"{info['path']}: {info['changes']} changes", err=True)
 
 
 @main.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .atom file.")
 @click.option("--since", help="Only changes at or after this date.")
+@baseline_option
 @data_option
-def feed(out: Path, since: str | None, data: Path | None) -> None:
+def feed(out: Path, since: str | None, include_baseline: bool, data: Path | None) -> None:
     """Write an Atom feed of change events (stable ids, readable by any feed reader)."""
     from .feed import write_feed
 
-    n = write_feed(_db(data), out, since=since)
+    n = write_feed(_db(data), out, since=since, include_baseline=include_baseline)
     click.echo(f"{out}: {n} entries", err=True)
 
 

@@ -28,6 +28,7 @@ class CrawlSummary:
     conditional: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     slowest: list[dict] = field(default_factory=list)
+    fatal: str | None = None  # why the crawl stopped before its end (the history writer died)
 
     def lines(self) -> list[str]:
         ev = self.events
@@ -140,4 +141,4 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
         warc_bytes=int(stats.get("govarchive/warc_bytes", 0)),
         conditional=int(stats.get("govarchive/conditional_requests", 0)),
         statuses={k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("downloader/response_status_count/")},
-        slowest=list(stats.get("govarchive/slowest_hosts") or []))
+        slowest=list(stats.get("govarchive/slowest_hosts") or []), fatal=stats.get("govarchive/fatal"))

@@ -142,3 +142,26 @@ def m004_frontier(db: sqlite_utils.Database) -> None:
 @migrations()
 def m005_capture_url_index(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS captures_url ON captures(url, status)")
+
+
+@migrations()
+def m006_history_truth(db: sqlite_utils.Database) -> None:
+    # baseline: events of a site's crawls before its first complete one (what was already there).
+    # file_digest/text_error: files versioned on their bytes when their text cannot be read.
+    # scope: what the crawl was allowed to fetch (judges out-of-scope redirects on rebuild too).
+    # host_probes: how each host answers a URL that cannot exist (archive/soft404.py).
+    db.executescript(
+        """
+        ALTER TABLE changes ADD COLUMN baseline INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE versions ADD COLUMN file_digest TEXT;
+        ALTER TABLE versions ADD COLUMN text_error TEXT;
+        ALTER TABLE crawls ADD COLUMN scope TEXT;
+        CREATE TABLE host_probes (
+            host TEXT NOT NULL, crawl_id TEXT, fetched_at TEXT, status INTEGER, location TEXT,
+            title TEXT, body TEXT
+        );
+        CREATE INDEX host_probes_host ON host_probes(host);
+        CREATE INDEX changes_crawl ON changes(crawl_id, kind);
+        CREATE INDEX captures_version ON captures(url, version_id);
+        """
+    )

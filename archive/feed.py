@@ -25,10 +25,10 @@ def _iso(ts: str) -> str:
 
 
 def build_feed(db: sqlite_utils.Database, since: str | None = None, title: str = "govarchive changes",
-               limit: int = 500) -> bytes:
-    """Return the Atom XML of the newest ``limit`` change events."""
+               limit: int = 500, include_baseline: bool = False) -> bytes:
+    """Return the Atom XML of the newest ``limit`` change events (a site's baseline only if asked)."""
     ET.register_namespace("", ATOM)
-    events = q.changes(db, since=since)[-limit:][::-1]
+    events = q.changes(db, since=since, include_baseline=include_baseline)[-limit:][::-1]
     feed = ET.Element(f"{{{ATOM}}}feed")
     ET.SubElement(feed, f"{{{ATOM}}}title").text = title
     ET.SubElement(feed, f"{{{ATOM}}}id").text = f"tag:{TAG_AUTHORITY}:feed/{since or 'all'}"
@@ -54,9 +54,10 @@ def build_feed(db: sqlite_utils.Database, since: str | None = None, title: str =
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
-def write_feed(db: sqlite_utils.Database, out: Path, since: str | None = None) -> int:
+def write_feed(db: sqlite_utils.Database, out: Path, since: str | None = None,
+               include_baseline: bool = False) -> int:
     """Write the feed file; return the number of entries."""
-    data = build_feed(db, since)
+    data = build_feed(db, since, include_baseline=include_baseline)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")
     tmp.write_bytes(data)

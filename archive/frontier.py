@@ -29,11 +29,23 @@ def done_urls(db: sqlite_utils.Database, crawl_id: str) -> set[str]:
 
 
 def pending(db: sqlite_utils.Database, crawl_id: str) -> list[tuple[str, int]]:
-    """(url, depth) queued by this crawl and not captured yet, in the order they were queued."""
-    return [(u, d) for u, d in db.execute(
+    """(url, depth) queued by this crawl and not captured yet, in the order they were queued; then
+    the links of the lists and home pages it captured that it has not fetched (their queue rows
+    may have died with the crawl, and a captured list is not fetched again to find them)."""
+    import json
+
+    out = [(u, d) for u, d in db.execute(
         "SELECT f.url, f.depth FROM frontier f WHERE f.crawl_id = ? AND NOT EXISTS "
         "(SELECT 1 FROM captures c WHERE c.crawl_id = f.crawl_id AND c.url = f.url) ORDER BY f.rowid",
         [crawl_id])]
+    done = done_urls(db, crawl_id) | {u for u, _ in out}
+    for (links,) in db.execute("SELECT v.links FROM captures c JOIN versions v ON v.id = c.version_id "
+                               "WHERE c.crawl_id = ? AND v.kind IN ('list', 'home') ORDER BY c.id", [crawl_id]):
+        for url in json.loads(links or "[]"):
+            if url not in done:
+                done.add(url)
+                out.append((url, 1))
+    return out
 
 
 def forget(db: sqlite_utils.Database, crawl_id: str) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import frontier
 from .db import open_db
+from .errors import GovArchiveError
 from .history import Capture, History
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,10 @@ def _run(q: mp.Queue, result, data: str, error_crawls: int, parent: int) -> None
             return
 
 
+class IngestDied(GovArchiveError):
+    """The history writer process is gone (killed, out of memory): the crawl must stop."""
+
+
 class IngestProcess:
     """The history writer in a child process."""
 
@@ -94,16 +99,35 @@ class IngestProcess:
         self.proc.start()
 
     def put(self, *msg: object) -> None:
-        self.queue.put(msg)
+        """Hand a message over; a full queue waits for the writer, a dead writer raises IngestDied."""
+        while True:
+            self._check()
+            try:
+                self.queue.put(msg, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _check(self) -> None:
+        if not self.proc.is_alive():
+            raise IngestDied(f"the history writer (ingest process {self.proc.pid}) died with exit code "
+                             f"{self.proc.exitcode}; the WARC files are closed and hold every fetch: run the "
+                             "same crawl again to resume it")
 
     def finish(self, crawl_id: str, at: str, reason: str, stats: dict) -> dict:
         """Send the crawl's end, wait for everything to be written; return the event counts."""
-        self.queue.put(("end", crawl_id, at, reason, stats))
+        self.put("end", crawl_id, at, reason, stats)
         while self.proc.is_alive() and not self._recv.poll(1.0):
             pass
-        counts = self._recv.recv() if self._recv.poll(0) else {}
+        if not self._recv.poll(0):
+            self._check()  # it died before answering
+        counts = self._recv.recv()
         self.proc.join(timeout=30)
         return counts
+
+    def abandon(self) -> None:
+        """Stop waiting for a writer that died: drop what the queue still holds."""
+        self.queue.cancel_join_thread()
 
 
 class InlineIngest:

@@ -12,10 +12,11 @@ from .db import open_db
 from .errors import GovArchiveError
 
 
-def crawl_events(data: Path, crawl_id: str) -> list[dict]:
+def crawl_events(data: Path, crawl_id: str, include_baseline: bool = False) -> list[dict]:
+    """The events of one crawl (a site's baseline left out unless asked)."""
     db = open_db(data, create=False)
     try:
-        return [e for e in q.changes(db) if e["crawl_id"] == crawl_id]
+        return q.changes(db, crawl_id=crawl_id, include_baseline=include_baseline)
     finally:
         db.conn.close()
 
@@ -33,9 +34,10 @@ def post_webhook(url: str, payload: dict, timeout: float = 20.0) -> int:
         raise GovArchiveError(f"webhook {url} failed: {getattr(exc, 'reason', exc)}") from exc
 
 
-def notify(data: Path, crawl_id: str, site: str | None, webhook: str | None, feed: Path | None) -> int:
+def notify(data: Path, crawl_id: str, site: str | None, webhook: str | None, feed: Path | None,
+           include_baseline: bool = False) -> int:
     """Send what changed in one crawl; return the number of events (nothing is sent for none)."""
-    events = crawl_events(data, crawl_id)
+    events = crawl_events(data, crawl_id, include_baseline)
     if not events:
         return 0
     if webhook:
@@ -46,7 +48,7 @@ def notify(data: Path, crawl_id: str, site: str | None, webhook: str | None, fee
 
         db = open_db(data, create=False)
         try:
-            write_feed(db, feed)
+            write_feed(db, feed, include_baseline=include_baseline)
         finally:
             db.conn.close()
     return len(events)

@@ -6,6 +6,8 @@ import json
 
 import sqlite_utils
 
+from pipelines.record import stored_content
+
 from .diff import version_diff
 from .errors import UnknownURL, UnknownVersion
 
@@ -37,9 +39,11 @@ def page_row(db: sqlite_utils.Database, url: str) -> dict:
 
 
 def changes(db: sqlite_utils.Database, since: str | None = None, kind: str | None = None,
-            site: str | None = None) -> list[dict]:
-    """Return change events, oldest first."""
-    clause, params = where(("c.at >= ?", since), ("c.kind = ?", kind), ("p.site = ?", site))
+            site: str | None = None, include_baseline: bool = False, crawl_id: str | None = None) -> list[dict]:
+    """Return change events, oldest first; a site's baseline (its first complete crawl) only if asked."""
+    clause, params = where(("c.at >= ?", since), ("c.kind = ?", kind), ("p.site = ?", site),
+                           ("c.crawl_id = ?", crawl_id),
+                           always=() if include_baseline or kind == "archived" else ("c.baseline = 0",))
     out = []
     for r in _rows(db, f"SELECT c.*, p.site FROM changes c JOIN pages p ON p.id = c.page_id "
                        f"WHERE {clause} ORDER BY c.at, c.id", params):
@@ -47,7 +51,8 @@ def changes(db: sqlite_utils.Database, since: str | None = None, kind: str | Non
                     "site": r["site"], "from_version": r["from_version"], "to_version": r["to_version"],
                     "fields": json.loads(r["fields"]) if r["fields"] else [],
                     "silent_revision": bool(r["silent_revision"]), "significance": r["significance"],
-                    "summary": r["summary"], "crawl_id": r["crawl_id"], "id": r["id"]})
+                    "summary": r["summary"], "crawl_id": r["crawl_id"], "baseline": bool(r["baseline"]),
+                    "id": r["id"]})
     return out
 
 
@@ -87,14 +92,9 @@ def record(db: sqlite_utils.Database, url: str, number: int | None = None) -> di
     out.update({k: row[k] for k in RECORD_FIELDS})
     out["attachments"] = [{"name": a["name"], "url": a["url"], "type": a.get("type")}
                           for a in json.loads(row["attachments"] or "[]")]
+    out["file_digest"], out["text_error"] = row["file_digest"], row["text_error"]
     out["first_seen"], out["last_seen"] = row["first_seen"], row["last_seen"]
     return out
-
-
-def _content(row: dict) -> dict:
-    data = {k: row[k] for k in RECORD_FIELDS}
-    data["attachments"] = [{"name": a["name"], "url": a["url"]} for a in json.loads(row["attachments"] or "[]")]
-    return data
 
 
 def diff(db: sqlite_utils.Database, url: str, from_n: int | None = None, to_n: int | None = None) -> dict:
@@ -108,7 +108,7 @@ def diff(db: sqlite_utils.Database, url: str, from_n: int | None = None, to_n: i
     from_n = from_n if from_n is not None else max([n for n in numbers if n < to_n] or [numbers[0]])
     _, a = version(db, url, from_n)
     _, b = version(db, url, to_n)
-    return version_diff(page["url"], from_n, _content(a), to_n, _content(b))
+    return version_diff(page["url"], from_n, stored_content(a), to_n, stored_content(b))
 
 
 def pages(db: sqlite_utils.Database, site: str | None = None, kind: str | None = None,

@@ -1,4 +1,10 @@
-"""Rebuild the history database from the WARC files alone (they are the record of truth)."""
+"""Rebuild the history database from the WARC files alone (they are the record of truth).
+
+Each WARC file belongs to one crawl (its warcinfo names it); files of crawls that ran at the same
+time interleave, so every crawl is opened at its first file and closed by its ``crawl-end``
+record. A crawl that never wrote one (killed) stays unfinished, as it is in the live database:
+the next crawl of its site resumes it.
+"""
 
 from __future__ import annotations
 
@@ -48,14 +54,14 @@ def read_payload(path: Path, offset: int) -> bytes:
     raise ValueError(f"no record at {path}:{offset}")
 
 
-def iter_records(data: Path) -> Iterator[tuple[Path, int, object]]:
-    """Yield (file, offset, record) for every record of every WARC file."""
-    for path in warc_files(data):
+def iter_records(data: Path, files: list[Path] | None = None) -> Iterator[tuple[Path, int, int, object]]:
+    """Yield (file, offset, length, record) for every record of every WARC file."""
+    for path in files if files is not None else warc_files(data):
         with open(path, "rb") as fh:
             it = ArchiveIterator(fh)
             for rec in it:
                 rec.stored = rec.raw_stream.read() if rec.rec_type in ("response", "metadata", "warcinfo") else b""
-                yield path, it.get_record_offset(), rec
+                yield path, it.get_record_offset(), it.get_record_length(), rec
 
 
 def _exchange(rec, payload: bytes | None) -> Exchange:  # noqa: ANN001 - warcio record
@@ -65,6 +71,102 @@ def _exchange(rec, payload: bytes | None) -> Exchange:  # noqa: ANN001 - warcio 
                     response_headers=list(http.headers) if http else [], payload=payload or b"",
                     date=rec.rec_headers.get_header("WARC-Date"),
                     truncated=rec.rec_headers.get_header("WARC-Truncated"))
+
+
+class Rebuilder:
+    """Feed WARC records to a History in file order, one crawl state per crawl id.
+
+    ``skip``: record ids the history already holds (catching up after a crash feeds only the rest).
+    """
+
+    def __init__(self, hist: History, skip: set[str] | None = None) -> None:
+        self.hist = hist
+        self.skip = skip or set()
+        self.crawls: dict[str, _Crawl] = {}
+        self.originals: dict[str, tuple[Path, int]] = {}
+        self.counts = {"records": 0, "captures": 0, "crawls": 0}
+
+    def file(self, path: Path, records: Iterator[tuple[Path, int, int, object]]) -> None:
+        crawl: _Crawl | None = None
+        for _, offset, length, rec in records:
+            self.counts["records"] += 1
+            if rec.rec_type == "warcinfo":
+                crawl = self._warcinfo(path, rec)
+                continue
+            if rec.rec_headers.get_header("WARC-Record-ID") in self.skip:
+                if rec.rec_type == "response" and rec.rec_headers.get_header("WARC-Payload-Digest"):
+                    self.originals.setdefault(rec.rec_headers.get_header("WARC-Payload-Digest"), (path, offset))
+                continue
+            self._record(path, offset, length, rec, crawl)
+
+    def _original(self, digest: str) -> tuple[Path, int] | None:
+        """Where the payload an identical-payload revisit refers to was stored in full."""
+        if digest in self.originals:
+            return self.originals[digest]
+        row = self.hist.db.execute("SELECT warc_file, warc_offset FROM captures WHERE payload_digest = ? "
+                                   "AND record_type = 'response' AND warc_file IS NOT NULL ORDER BY id LIMIT 1",
+                                   [digest]).fetchone()
+        if row is None or self.warcs is None or not (self.warcs / row[0]).exists():
+            return None
+        return self.warcs / row[0], row[1]
+
+    warcs: Path | None = None
+
+    def _warcinfo(self, path: Path, rec) -> _Crawl:  # noqa: ANN001
+        info = _fields(rec.stored)
+        cid = info.get("govarchive-crawl-id") or path.name
+        crawl = self.crawls.get(cid)
+        if crawl is None:
+            crawl = _Crawl(cid, info.get("govarchive-site") or None, json.loads(info.get("govarchive-extract") or "{}"))
+            self.crawls[cid] = crawl
+            scope = info.get("govarchive-scope")
+            self.hist.begin_crawl(cid, rec.rec_headers.get_header("WARC-Date"), crawl.site,
+                                  info.get("start-urls", "").split(), json.loads(scope) if scope else None)
+            self.counts["crawls"] += 1
+        return crawl
+
+    def _record(self, path: Path, offset: int, length: int, rec, crawl: _Crawl | None) -> None:  # noqa: ANN001
+        h = rec.rec_headers
+        rtype = rec.rec_type
+        date = h.get_header("WARC-Date")
+        crawl_id = crawl.crawl_id if crawl else None
+        site = crawl.site if crawl else None
+        ref = RecordRef(path.name, offset, length, h.get_header("WARC-Record-ID"), date,
+                        h.get_header("WARC-Payload-Digest"))
+        uri = h.get_header("WARC-Target-URI")
+        if rtype == "metadata":
+            meta = json.loads(rec.stored or b"{}")
+            if meta.get("govarchive") == "crawl-end" and crawl is not None:
+                self.hist.end_crawl(crawl.crawl_id, date, meta.get("reason", "finished"), meta.get("stats"))
+                crawl.ended = True
+            elif meta.get("govarchive") == "fetch-error":
+                self.hist.add(Capture(url=uri, fetched_at=date, crawl_id=crawl_id, error=meta.get("error"),
+                                      record_type="metadata", warc_file=path.name, warc_offset=offset,
+                                      warc_length=length, record_id=ref.record_id, site=site))
+                self.counts["captures"] += 1
+            return
+        if rtype == "response":
+            ex = _exchange(rec, rec.stored)
+            if ex.payload and ref.payload_digest and not h.get_header("WARC-Truncated"):
+                self.originals.setdefault(ref.payload_digest, (path, offset))
+            cap_type, payload = "response", None
+        elif rtype == "revisit":
+            ex = _exchange(rec, None)
+            if h.get_header("WARC-Profile") == SERVER_NOT_MODIFIED or ex.status == 304:
+                cap_type, payload = "revisit", None
+            else:
+                original = self._original(ref.payload_digest or "")
+                if original is None:
+                    return  # its original is in a WARC we do not have
+                cap_type, payload = "revisit", read_payload(*original)
+        else:
+            return
+        if is_robots(uri):
+            return
+        cap = to_capture(ex, ref, crawl_id, record_type=cap_type, payload=payload, site=site,
+                         overrides=crawl.overrides if crawl else None)
+        self.hist.add(cap)
+        self.counts["captures"] += 1
 
 
 def reindex(data: Path, out: Path | None = None) -> dict:
@@ -79,65 +181,35 @@ def reindex(data: Path, out: Path | None = None) -> dict:
         if p.exists():
             os.remove(p)
     db = open_db(target)
-    hist = History(db)
-    crawl: _Crawl | None = None
-    originals: dict[str, tuple[Path, int]] = {}
-    counts = {"records": 0, "captures": 0, "crawls": 0}
-    for path, offset, rec in iter_records(data):
-        counts["records"] += 1
-        h = rec.rec_headers
-        rtype = rec.rec_type
-        date = h.get_header("WARC-Date")
-        if rtype == "warcinfo":
-            info = _fields(rec.stored)
-            cid = info.get("govarchive-crawl-id") or path.name
-            if crawl is None or crawl.crawl_id != cid:
-                if crawl is not None and not crawl.ended:
-                    hist.end_crawl(crawl.crawl_id, date, "interrupted")
-                crawl = _Crawl(cid, info.get("govarchive-site") or None,
-                               json.loads(info.get("govarchive-extract") or "{}"))
-                hist.begin_crawl(cid, date, crawl.site, info.get("start-urls", "").split())
-                counts["crawls"] += 1
-            continue
-        crawl_id = crawl.crawl_id if crawl else None
-        site = crawl.site if crawl else None
-        ref = RecordRef(path.name, offset, 0, h.get_header("WARC-Record-ID"), date,
-                        h.get_header("WARC-Payload-Digest"))
-        uri = h.get_header("WARC-Target-URI")
-        if rtype == "metadata":
-            meta = json.loads(rec.stored or b"{}")
-            if meta.get("govarchive") == "crawl-end" and crawl is not None:
-                hist.end_crawl(crawl.crawl_id, date, meta.get("reason", "finished"))
-                crawl.ended = True
-            elif meta.get("govarchive") == "fetch-error":
-                hist.add(Capture(url=uri, fetched_at=date, crawl_id=crawl_id, error=meta.get("error"),
-                                 record_type="metadata", warc_file=path.name, warc_offset=offset,
-                                 record_id=ref.record_id, site=site))
-                counts["captures"] += 1
-            continue
-        if rtype == "response":
-            ex = _exchange(rec, rec.stored)
-            if ex.payload and ref.payload_digest and not h.get_header("WARC-Truncated"):
-                originals.setdefault(ref.payload_digest, (path, offset))
-            cap_type, payload = "response", None
-        elif rtype == "revisit":
-            ex = _exchange(rec, None)
-            if h.get_header("WARC-Profile") == SERVER_NOT_MODIFIED or ex.status == 304:
-                cap_type, payload = "revisit", None
-            else:
-                original = originals.get(ref.payload_digest or "")
-                if original is None:
-                    continue  # its original is in a WARC we do not have
-                cap_type, payload = "revisit", read_payload(*original)
-        else:
-            continue
-        if is_robots(uri):
-            continue
-        cap = to_capture(ex, ref, crawl_id, record_type=cap_type, payload=payload, site=site,
-                         overrides=crawl.overrides if crawl else None)
-        hist.add(cap)
-        counts["captures"] += 1
-    if crawl is not None and not crawl.ended:
-        hist.end_crawl(crawl.crawl_id, crawl and date, "interrupted")
+    rebuild = Rebuilder(History(db))
+    for path in files:
+        rebuild.file(path, iter_records(data, [path]))
     db.conn.close()
-    return counts
+    return rebuild.counts
+
+
+def crawl_files(data: Path, crawl_id: str) -> list[Path]:
+    """The closed WARC files one crawl wrote (their warcinfo names it), in order."""
+    out = []
+    for path in warc_files(data):
+        with open(path, "rb") as fh:
+            for rec in ArchiveIterator(fh):
+                if rec.rec_type == "warcinfo" and _fields(rec.raw_stream.read()).get("govarchive-crawl-id") == crawl_id:
+                    out.append(path)
+                break
+    return out
+
+
+def catch_up(data: Path, db, crawl_id: str) -> int:  # noqa: ANN001 - a sqlite_utils Database
+    """Feed the history what a crawl wrote to its WARCs but the history never received (the crawl
+    or its history writer was killed with captures still in flight); return how many captures."""
+    files = crawl_files(data, crawl_id)
+    if not files:
+        return 0
+    known = {r for (r,) in db.execute("SELECT record_id FROM captures WHERE crawl_id = ? AND record_id IS NOT NULL",
+                                      [crawl_id])}
+    rebuild = Rebuilder(History(db), skip=known)
+    rebuild.warcs = warc_dir(data)
+    for path in files:
+        rebuild.file(path, iter_records(data, [path]))
+    return rebuild.counts["captures"]

@@ -7,7 +7,6 @@ URL could run, no ``<base>`` could redirect links and no form could post.
 
 from __future__ import annotations
 
-import json
 import shutil
 from html import escape
 from importlib import resources
@@ -21,7 +20,7 @@ from . import queries as q
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
-KIND_LABELS = {"added": "新增 added", "changed": "修改 changed", "removed": "删除 removed",
+KIND_LABELS = {"archived": "基线 archived", "added": "新增 added", "changed": "修改 changed", "removed": "删除 removed",
                "restored": "恢复 restored", "reverted": "回退 reverted", "delisted": "撤出列表 delisted",
                "relisted": "重回列表 relisted", "moved": "迁移 moved", "error": "错误 error",
                "blocked": "拦截 blocked"}
@@ -120,8 +119,16 @@ def _change_page(db: sqlite_utils.Database, e: dict, replay: str | None) -> str:
     return _page(title, body, depth=1)
 
 
+def summary_words(counts: dict[str, int]) -> str:
+    """'3 added, 1 changed, 2 removed' — the counts of a set of events, in words, fixed order."""
+    order = list(KIND_LABELS)
+    parts = [f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda kv: (
+        order.index(kv[0]) if kv[0] in order else len(order), kv[0])) if n]
+    return ", ".join(parts) if parts else "no changes"
+
+
 def write_report(db: sqlite_utils.Database, out: Path, since: str | None = None,
-                 replay: str | None = "http://127.0.0.1:8080/govarchive") -> dict:
+                 replay: str | None = "http://127.0.0.1:8080/govarchive", include_baseline: bool = False) -> dict:
     """Write the report site into ``out``: index.html, one page per change, assets."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "changes").mkdir(exist_ok=True)
@@ -129,7 +136,7 @@ def write_report(db: sqlite_utils.Database, out: Path, since: str | None = None,
     for name in ("report.css", "report.js"):
         with resources.as_file(assets.joinpath(name)) as src:
             shutil.copyfile(src, out / name)
-    events = list(reversed(q.changes(db, since=since)))
+    events = list(reversed(q.changes(db, since=since, include_baseline=include_baseline)))
     events.sort(key=lambda e: (e["site"] or "", e["at"][:10]), reverse=True)
     sections = []
     for site, by_site in groupby(events, key=lambda e: e["site"] or ""):
@@ -155,7 +162,11 @@ def write_report(db: sqlite_utils.Database, out: Path, since: str | None = None,
                 '<label>kind <select id="f-kind"><option value="">all</option>'
                 + "".join(f'<option value="{escape(k)}">{escape(KIND_LABELS.get(k, k))}</option>' for k in kinds)
                 + '</select></label> <label>text <input id="f-text" type="search"></label></form>')
-    summary = json.dumps({k: sum(1 for e in events if e["kind"] == k) for k in kinds}, ensure_ascii=False)
+    summary = summary_words({k: sum(1 for e in events if e["kind"] == k) for k in kinds})
+    if not include_baseline:
+        n = db.execute("SELECT count(*) FROM changes WHERE baseline = 1").fetchone()[0]
+        if n:
+            summary += f" (and {n} pages archived by first crawls, not shown)"
     body = (f"<h1>govarchive: changes{f' since {escape(since)}' if since else ''}</h1>"
             f'<p class="counts">{escape(summary)}</p>{controls}'
             + ("".join(sections) or "<p>No changes.</p>"))

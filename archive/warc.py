@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -113,11 +114,18 @@ class WarcWriter:
         self._lock = threading.RLock()
 
     # -- files -------------------------------------------------------------
+    def open(self) -> RecordRef:
+        """Start the first file now (its warcinfo record); return where that record landed."""
+        with self._lock:
+            if self._fh is None:
+                self._open()
+            return self._info_ref
+
     def _open(self) -> None:
         ts = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
         self._name = f"{self.prefix}-{ts}-{self.serial:05d}-{self.host}.warc.gz"
         self.serial += 1
-        self._fh = open(self.directory / (self._name + OPEN_SUFFIX), "wb")
+        self._fh = _create_locked(self.directory / (self._name + OPEN_SUFFIX))
         self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
         info = {"software": f"govarchive/{__version__} (warcio, Scrapy)", "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
@@ -128,7 +136,7 @@ class WarcWriter:
             warc_content_type="application/warc-fields",
             warc_headers_dict={"WARC-Filename": self._name})
         self.warcinfo_id = record.rec_headers.get_header("WARC-Record-ID")
-        self._write(record)
+        self._info_ref = self._write(record)
         self.files.append(self._name)
 
     def _write(self, record) -> RecordRef:  # noqa: ANN001 - a warcio ArcWarcRecord
@@ -252,48 +260,114 @@ def _info_value(v: object) -> str:
     return str(v)
 
 
+CREATING = ".creating"
+
+
+def _create_locked(path: Path) -> io.BufferedWriter:
+    """Create ``path`` already holding an exclusive lock, so no other crawl can take it for a
+    dead writer's file: made under a name no repair looks at, locked, then renamed into place.
+    The lock lives as long as the file is open in this process (flock follows the open file)."""
+    tmp = path.with_name("." + path.name + CREATING)
+    fh = open(tmp, "wb")
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    os.replace(tmp, path)
+    return fh
+
+
 def repair_open_files(directory: str | Path) -> list[tuple[str, int]]:
-    """Truncate each ``*.warc.gz.open`` to its last complete record and rename it; return what was cut."""
+    """Repair the ``*.warc.gz.open`` files whose writer is gone: truncate each to its last complete
+    record and rename it; return what was cut. A file another live crawl is writing is left alone."""
     repaired = []
-    for path in sorted(Path(directory).glob("*.warc.gz" + OPEN_SUFFIX)):
-        good = last_complete_offset(path)
-        size = path.stat().st_size
-        with open(path, "r+b") as fh:
+    directory = Path(directory)
+    for path in sorted(directory.glob("*.warc.gz" + OPEN_SUFFIX)):
+        try:
+            fh = open(path, "r+b")
+        except FileNotFoundError:  # its writer closed it meanwhile
+            continue
+        with fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live writer holds it
+            if not path.exists():
+                continue  # closed and renamed between our open and our lock
+            good = last_complete_offset(fh)
+            size = os.fstat(fh.fileno()).st_size
             fh.truncate(good)
-        final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
-        if good == 0:
-            path.unlink()
-        else:
-            os.replace(path, final)
+            final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
+            if good == 0:
+                path.unlink()
+            else:
+                os.replace(path, final)
         repaired.append((final.name, size - good))
+    for stale in directory.glob("." + "*" + CREATING):  # a writer killed between create and rename
+        with open(stale, "rb") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            stale.unlink(missing_ok=True)
     return repaired
 
 
-def last_complete_offset(path: Path) -> int:
-    """Return the end offset of the last whole gzip member holding a whole WARC record."""
-    data = path.read_bytes()
-    pos = good = 0
-    while pos < len(data):
+_CHUNK = 1 << 20
+
+
+def last_complete_offset(source: str | Path | io.BufferedIOBase) -> int:
+    """Return the end offset of the last whole gzip member holding a whole WARC record.
+
+    One pass over the file in fixed-size chunks: each member is inflated as it streams by, and
+    only its first few kilobytes (the WARC head) are kept to check the record's length.
+    """
+    fh = open(source, "rb") if isinstance(source, str | Path) else source
+    try:
+        fh.seek(0)
+        return _scan_members(fh)
+    finally:
+        if fh is not source:
+            fh.close()
+
+
+# Input is fed to the inflater a little at a time, then more while a member goes on: what the
+# inflater hands back unused past a member's end (a copy) stays about as small as the member.
+_FIRST_STEP, _MAX_STEP = 1024, 256 * 1024
+
+
+def _scan_members(fh) -> int:  # noqa: ANN001 - a binary file
+    pos = good = 0  # offset of the current member's start; end of the last good one
+    view, off = memoryview(b""), 0
+    while True:
         d = zlib.decompressobj(31)
-        try:
-            out = d.decompress(data[pos:])
-        except zlib.error:
-            break
-        if not d.eof:
-            break
-        consumed = len(data) - pos - len(d.unused_data)
-        if not _whole_record(out):
-            break
+        head, inflated, consumed, step = b"", 0, 0, _FIRST_STEP
+        while not d.eof:
+            if off >= len(view):
+                view, off = memoryview(fh.read(_CHUNK)), 0
+                if not view:
+                    return good  # the file ends inside a member (or exactly at a member's end)
+            piece = view[off:off + step]
+            step = min(2 * step, _MAX_STEP)
+            try:
+                out = d.decompress(piece)
+            except zlib.error:
+                return good
+            used = len(piece) - len(d.unused_data)
+            off += used
+            consumed += used
+            inflated += len(out)
+            if len(head) < 65536:
+                head += out[:65536 - len(head)]
+        if not _whole_record(head, inflated):
+            return good
         pos += consumed
         good = pos
-    return good
 
 
-def _whole_record(block: bytes) -> bool:
-    head, sep, rest = block.partition(b"\r\n\r\n")
-    if not sep or not head.startswith(b"WARC/"):
+def _whole_record(head: bytes, total: int) -> bool:
+    """True when a member's inflated bytes (``total`` of them, ``head`` the first) are one whole record."""
+    warc_head, sep, _ = head.partition(b"\r\n\r\n")
+    if not sep or not warc_head.startswith(b"WARC/"):
         return False
-    for line in head.split(b"\r\n"):
+    for line in warc_head.split(b"\r\n"):
         if line.lower().startswith(b"content-length:"):
-            return len(rest) == int(line.split(b":", 1)[1]) + 4
+            return total - len(warc_head) - len(sep) == int(line.split(b":", 1)[1]) + 4
     return False

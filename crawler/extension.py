@@ -22,8 +22,9 @@ from scrapy.http import Request, Response
 from archive import __version__, frontier
 from archive.capture import is_robots, payload_digest, to_capture
 from archive.db import data_dir, open_db, warc_dir
-from archive.history import Capture
-from archive.ingest import IngestProcess, InlineIngest
+from archive.history import Capture, History
+from archive.ingest import IngestDied, IngestProcess, InlineIngest
+from archive.reindex import catch_up
 from archive.warc import (
     IDENTICAL_PAYLOAD,
     SERVER_NOT_MODIFIED,
@@ -66,17 +67,6 @@ def exchange_from(response: Response, request: Request) -> Exchange:
         request_body=request.body or b"", ip_address=str(response.ip_address) if response.ip_address else None,
         protocol=response.protocol or "HTTP/1.1", truncated=truncated, date=warc_date(),
         reason=reason)
-
-
-def redirect_fault(location: str, request: Request, spider) -> str | None:  # noqa: ANN001
-    """Name what is wrong with a redirect: a loop, or a target outside the crawl's scope."""
-    chain = [*request.meta.get("govarchive_chain", []), request.url]
-    if location in chain:
-        return "redirect_loop"
-    scope = getattr(spider, "scope", None)
-    if scope is not None and not scope.allows(location):
-        return "out_of_scope"
-    return None
 
 
 def site_of(spider) -> str:  # noqa: ANN001
@@ -131,6 +121,7 @@ class ArchiveExtension:
         self.ingest: IngestProcess | InlineIngest | None = None
         self.writer: WarcWriter | None = None
         self.digests: dict[str, tuple[str, str]] = {}
+        self.fatal: str | None = None  # why the crawl had to stop (the history writer died)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
@@ -166,12 +157,18 @@ class ArchiveExtension:
             logger.warning("resuming crawl %s of %s, which did not finish", resumed, self.site)
             self.crawl_id = resumed
             self.crawler.stats.set_value("govarchive/resumed", resumed)
+            # What the WARCs hold and the history never received (in flight when it was killed).
+            caught = catch_up(self.data, self.db, resumed)
+            if caught:
+                logger.warning("recorded %d captures of crawl %s from its WARC files", caught, resumed)
         for digest, url, date in self.db.execute(
                 "SELECT payload_digest, url, fetched_at FROM captures WHERE record_type = 'response' "
                 "AND status IS NOT NULL AND payload_digest IS NOT NULL"):
             self.digests.setdefault(digest, (url, date))
         s = self.crawler.settings
+        scope = spider.scope.to_dict() if getattr(spider, "scope", None) is not None else None
         info = {"operator": s.get("GOVARCHIVE_OPERATOR", ""), "isPartOf": self.crawl_id,
+                "govarchive-scope": scope or "",
                 "govarchive-extract": self.overrides or "",
                 "govarchive-crawl-id": self.crawl_id, "govarchive-site": self.site or "",
                 "robots": "obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore",
@@ -185,24 +182,59 @@ class ArchiveExtension:
                                    "depth-limit": s.getint("DEPTH_LIMIT")}}
         self.writer = WarcWriter(wdir, prefix=self.prefix, max_size=self.max_size, info=info,
                                  host=socket.gethostname())
+        started = self.writer.open().date  # the warcinfo's date: a rebuild dates the crawl the same
         if s.getbool("GOVARCHIVE_INGEST_PROCESS", True):
             self.ingest = IngestProcess(self.data, self.error_crawls)
         else:
             self.ingest = InlineIngest(self.data, self.error_crawls)
-        self.ingest.put("begin", self.crawl_id, warc_date(), self.site, self.start_urls)
+        # The crawl is in the database before anything else happens: if the history writer dies
+        # at once, the next run still finds this crawl unfinished and resumes it.
+        History(self.db).begin_crawl(self.crawl_id, started, self.site, self.start_urls, scope)
+        self._hand_over("begin", self.crawl_id, started, self.site, self.start_urls, scope)
+
+    def _hand_over(self, *msg: object) -> None:
+        """Give the history writer a message; if it died, stop the crawl (once) with one clear line."""
+        if self.fatal is not None:
+            return
+        try:
+            self.ingest.put(*msg)
+        except IngestDied as exc:
+            self.fatal = str(exc)
+            logger.error("%s", exc)
+            self.crawler.stats.set_value("govarchive/fatal", self.fatal)
+            self.ingest.abandon()
+            from twisted.internet import reactor
+
+            reactor.callLater(0, self.crawler.engine.close_spider, self.crawler.spider, "ingest_failed")
 
     def spider_closed(self, spider, reason: str) -> None:  # noqa: ANN001
         if self.writer is None or self.ingest is None:
+            return
+        if self.fatal is not None:
+            # No crawl-end record: the crawl stays unfinished, in the WARCs as in the database,
+            # and the next run of it resumes.
+            self.writer.close()
+            self.db.conn.close()
             return
         stats = self.crawler.stats
         if stats:
             stats.set_value("govarchive/slowest_hosts", self.slowest_hosts())
         summary = {k: v for k, v in (stats.get_stats() if stats else {}).items()
                    if isinstance(v, int | float | str | list) and not k.startswith("log_count")}
-        ref = self.writer.write_metadata(f"urn:govarchive:crawl:{self.crawl_id}",
-                                         {"govarchive": "crawl-end", "crawl_id": self.crawl_id, "reason": reason})
-        # The record's own date, so a rebuild from the WARCs dates these events identically.
-        counts = self.ingest.finish(self.crawl_id, ref.date, reason, summary)
+        # The end record's own date dates the crawl's settled events, so a rebuild from the WARCs
+        # dates them identically; it is written once the history holds the crawl, never before.
+        ended = warc_date()
+        try:
+            counts = self.ingest.finish(self.crawl_id, ended, reason, summary)
+        except IngestDied as exc:
+            self.fatal = str(exc)
+            stats.set_value("govarchive/fatal", self.fatal)
+            self.writer.close()
+            self.db.conn.close()
+            return
+        self.writer.write_metadata(f"urn:govarchive:crawl:{self.crawl_id}",
+                                   {"govarchive": "crawl-end", "crawl_id": self.crawl_id, "reason": reason,
+                                    "stats": summary}, extra={"WARC-Date": ended})
         for kind, n in counts.items():
             self.events[kind] += n
             if stats and kind != "ingest_errors":
@@ -235,7 +267,7 @@ class ArchiveExtension:
     def request_scheduled(self, request: Request, spider) -> None:  # noqa: ANN001
         """Keep the frontier in the database: a killed crawl resumes from it."""
         if self.ingest is not None:
-            self.ingest.put("enqueue", self.crawl_id, request.url, request.meta.get("depth", 0))
+            self._hand_over("enqueue", self.crawl_id, request.url, request.meta.get("depth", 0))
 
     # -- captures -----------------------------------------------------------
     def response_downloaded(self, response: Response, request: Request, spider) -> None:  # noqa: ANN001
@@ -247,9 +279,10 @@ class ArchiveExtension:
         record_type, refers = "response", None
         digest = payload_digest(ex.payload)
         if ex.status == 304:
+            # The capture the validators came from (the newest with content), as the middleware sent them.
             prior = self.db.execute(
-                "SELECT url, fetched_at, payload_digest FROM captures WHERE url = ? AND status = 200 "
-                "ORDER BY id DESC LIMIT 1", [ex.url]).fetchone()
+                "SELECT url, fetched_at, payload_digest FROM captures WHERE url = ? AND version_id IS NOT NULL "
+                "AND status = 200 ORDER BY id DESC LIMIT 1", [ex.url]).fetchone()
             ref = self.writer.write_revisit(ex, SERVER_NOT_MODIFIED, prior[2] if prior else None,
                                             prior[0] if prior else None, prior[1] if prior else None)
             record_type = "revisit"
@@ -268,10 +301,8 @@ class ArchiveExtension:
                          payload=ex.payload if refers else None, site=self.site, overrides=self.overrides)
         if refers:
             cap.payload_digest = digest
-        if cap.location and 300 <= ex.status < 400:
-            cap.error = redirect_fault(cap.location, request, spider)
         request.meta["govarchive_links"] = self._links(cap)
-        self.ingest.put("capture", cap)
+        self._hand_over("capture", cap)
 
     def _links(self, cap: Capture) -> list[str]:
         """What the spider follows: the page's links, or the stored ones when the server said 304."""
@@ -301,7 +332,7 @@ class ArchiveExtension:
         cap = Capture(url=request.url, fetched_at=ref.date, crawl_id=self.crawl_id, error=kind,
                       record_type="metadata", warc_file=ref.filename, warc_offset=ref.offset,
                       warc_length=ref.length, record_id=ref.record_id, site=self.site)
-        self.ingest.put("capture", cap)
+        self._hand_over("capture", cap)
 
 
 __all__ = ["ArchiveExtension", "__version__"]

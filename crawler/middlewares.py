@@ -28,10 +28,12 @@ class ConditionalRequestMiddleware:
             return
         db = open_db(path)
         try:
-            # Validators of the newest 200 capture per URL (304 revisits keep the same validators).
+            # Validators of the newest capture with content per URL: a 304 then confirms the current
+            # version. (A soft 404 page answered 200 too, but a 304 to its validators would "restore"
+            # a page that is still gone.)
             for url, etag, modified in db.execute(
-                    "SELECT url, etag, last_modified FROM captures WHERE id IN "
-                    "(SELECT max(id) FROM captures WHERE status = 200 GROUP BY url)"):
+                    "SELECT url, etag, last_modified FROM captures WHERE id IN (SELECT max(id) FROM captures "
+                    "WHERE status = 200 AND version_id IS NOT NULL GROUP BY url)"):
                 if etag or modified:
                     self.validators[url] = (etag, modified)
         finally:

@@ -59,7 +59,20 @@ def strip_boilerplate_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if not is_boilerplate_line(line)]
 
 
-def looks_soft_404(title: str | None, text: str) -> bool:
-    """True when a 200 page says the document is gone (页面不存在, 信息已删除 …)."""
+SOFT_404_MAX_TEXT = 2000  # a "not found" page is short: its whole text, chrome included
+SOFT_404_MAX_BODY = 200  # …and its body is a sentence or two
+
+
+def looks_soft_404(title: str | None, text: str, body: str = "", dated: bool = False,
+                   titled: bool = False) -> bool:
+    """True when a 200 page says the document is gone (页面不存在, 信息已删除 …).
+
+    Keywords alone cannot decide it: a genuine notice about deleted records says 已被删除 too.
+    They are trusted only on a short page without the structure of a document — a date, or a
+    title the page states as one (a heading, the 标题 field) that is not itself the message; a
+    site's own 404 template is recognised by comparison instead (archive/soft404.py).
+    """
+    if dated or titled or len(body) > SOFT_404_MAX_BODY or len(text) >= SOFT_404_MAX_TEXT:
+        return False
     head = (title or "") + "\n" + text[:400]
-    return bool(SOFT_404_RE.search(head)) and len(text) < 2000
+    return bool(SOFT_404_RE.search(head))

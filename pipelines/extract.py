@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from . import attachments as attachment_text
-from .boilerplate import CHROME_SELECTORS, looks_soft_404, strip_boilerplate_lines
+from .boilerplate import CHROME_SELECTORS, SOFT_404_RE, looks_soft_404, strip_boilerplate_lines
 from .decode import decode_html
 from .fields import (
     contact_line,
@@ -53,15 +53,28 @@ def extract(body: bytes, url: str, content_type: str | None = None,
         return _json_list(body, url)
     ext = attachment_type(url)
     if (ext or not ctype.startswith(HTML_TYPES)) and not _sniff_html(body):
-        text = attachment_text.to_text(body, ext, ctype)
-        name = urlsplit(url).path.rsplit("/", 1)[-1]
-        return PageRecord(url=url, kind="attachment", title=name, body=normalize_block(text))
+        return _attachment(body, url, ext, ctype)
     if b"\x00" in body[:4096]:  # binary bytes labelled as HTML: nothing to read as text
         return PageRecord(url=url, kind="other", body="")
     text, charset = decode_html(body, content_type)
     record = extract_html(text, url, overrides)
     record.charset = charset
     return record
+
+
+def _attachment(body: bytes, url: str, ext: str | None, ctype: str) -> PageRecord:
+    """A file's text; a file without readable text is versioned on its bytes, with the reason."""
+    import hashlib
+
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    rec = PageRecord(url=url, kind="attachment", title=name)
+    try:
+        rec.body = normalize_block(attachment_text.to_text(body, ext, ctype))
+    except attachment_text.AttachmentError as exc:
+        rec.text_error = str(exc)
+    if not rec.body:
+        rec.file_digest = "sha1:" + hashlib.sha1(body).hexdigest()
+    return rec
 
 
 def _json_list(body: bytes, url: str) -> PageRecord:
@@ -113,8 +126,10 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     if container is None and not rec.items and soup.body is not None and _text_len(soup.body):
         container = soup.body  # no template recognised, not a list: the page's whole text (rescue)
     lines = _body_lines(container) if container is not None else []
-    title = (_text_of(soup, overrides.get("title")) or metas.get("ArticleTitle")
-             or fields.get("title") or _title(soup, index, container))
+    title = (_text_of(soup, overrides.get("title")) or metas.get("ArticleTitle") or fields.get("title"))
+    headed = title is not None  # a title the page states as one (meta, metadata table, a heading)
+    if title is None:
+        title, headed = _title(soup, index, container)
     rec.title = normalize_inline(title) if title else None
     rec.body = "\n".join(lines)
     rec.published = (parse_date(fields.get("published")) or line_date
@@ -130,7 +145,8 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     rec.kind = _kind(url, rec, container)
     if rec.kind == "home":
         rec.title = _doc_title(soup) or rec.title
-    rec.soft_404 = looks_soft_404(_doc_title(soup), page_text)
+    rec.soft_404 = looks_soft_404(_doc_title(soup), page_text, rec.body, dated=rec.published is not None,
+                                  titled=headed and not SOFT_404_RE.search(rec.title or ""))
     return rec
 
 
@@ -160,14 +176,24 @@ def _text_len(el: Tag) -> int:
 _DATE_CLASS = re.compile(r"(^|[-_])(date|time|pubtime|pubdate|fbsj|fbrq|fbrqi|publish[-_]?time|publish[-_]?date)$", re.I)
 
 
+_WIDGET = re.compile(r"星期|周[一二三四五六日天]|今天|今日|[Tt]oday")
+
+
 def _labelled_date(index: _Index) -> str | None:
-    """A date in an element named for it (<span class="date">2024-03-04</span>), when no label says."""
+    """A date in an element named for it (<span class="date">2024-03-04</span>), when no label says.
+
+    Not a header's date widget (today's date, often with its weekday): that would make every
+    crawl a new ``published``. A widget says 星期/今天, or sits above the page's main heading.
+    """
+    heading = next(iter(index.select("h1") or index.select("h2")), None)
     for key, elements in (*index.by_class.items(), *index.by_id.items()):
         if not _DATE_CLASS.search(key):
             continue
         for el in elements:
             text = normalize_inline(el.get_text(" "))
-            if len(text) <= 60 and (date := parse_date(text)):
+            if len(text) > 60 or _WIDGET.search(text) or (heading is not None and _precedes(el, heading)):
+                continue
+            if date := parse_date(text):
                 return date
     return None
 
@@ -273,7 +299,8 @@ def _doc_title(soup: BeautifulSoup) -> str | None:
     return normalize_inline(t.get_text()) if t else None
 
 
-def _title(soup: BeautifulSoup, index: _Index, container: Tag | None) -> str | None:
+def _title(soup: BeautifulSoup, index: _Index, container: Tag | None) -> tuple[str | None, bool]:
+    """The page's title, and whether a heading of the page states it (not only the <title>)."""
     doc_title = _doc_title(soup) or ""
     head = _TITLE_SPLIT.split(doc_title)[0].strip() if doc_title else ""
     compact_doc = doc_title.replace(" ", "")
@@ -290,11 +317,11 @@ def _title(soup: BeautifulSoup, index: _Index, container: Tag | None) -> str | N
             elif fallback is None and container is not None and _precedes(el, container) and len(text) >= 6:
                 fallback = text  # a heading above the body when <title> is only the site's name
     if best:
-        return best
+        return best, True
     # A <title> with no separator is usually the site's name alone: prefer the heading then.
     if fallback and (not head or head == doc_title):
-        return fallback
-    return head or fallback
+        return fallback, True
+    return (head, False) if head else (fallback, fallback is not None)
 
 
 def _precedes(a: Tag, b: Tag) -> bool:

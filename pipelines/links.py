@@ -16,6 +16,21 @@ _CREATE_PAGE = re.compile(
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 
 
+_PAGE_SUFFIX = re.compile(r"_\d+(\.\w+)$")
+_PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|pageindex|curpage|currentpage|p|pn|start|startrecord)$", re.I)
+
+
+def series_key(url: str) -> str:
+    """The list series a list page belongs to: ``index_3.html`` and ``index.html`` are one column,
+    as are ``list?page=2`` and ``list``."""
+    from urllib.parse import parse_qsl, urlencode, urlunsplit
+
+    parts = urlsplit(url)
+    path = _PAGE_SUFFIX.sub(r"\1", parts.path)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _PAGE_PARAM.match(k)])
+    return urlunsplit((parts.scheme, parts.netloc.lower(), path, query, ""))
+
+
 def clean_url(base: str, href: str | None) -> str | None:
     """Resolve ``href`` against ``base``; None for script links, placeholders and non-HTTP schemes."""
     if not href or _NOT_LINKS.search(href):

@@ -12,7 +12,7 @@ from .normalize import apply_ignore, canonical_url
 # Fields that define a version: a change in any of them is a change of the document.
 CONTENT_FIELDS = ("title", "published", "source", "index_no", "category", "publisher",
                   "written_on", "doc_no", "subject", "body", "signed_by", "signed_on",
-                  "contact", "attachments")
+                  "contact", "attachments", "file_digest")
 
 
 @dataclass
@@ -41,6 +41,10 @@ class PageRecord:
     links: list[str] = field(default_factory=list)
     soft_404: bool = False
     refresh_to: str | None = None
+    # A file with no text we can read (broken, encrypted, scanned, a zip bomb) is versioned on its
+    # bytes: ``file_digest`` is their sha1, ``text_error`` says why the text could not be read.
+    file_digest: str | None = None
+    text_error: str | None = None
 
     def to_dict(self) -> dict:
         """Return the record as plain JSON-ready data."""
@@ -52,11 +56,15 @@ class PageRecord:
         ``ignore``: a site profile's rules for text that still flickers; removed before hashing.
         """
         data = {name: getattr(self, name) for name in CONTENT_FIELDS}
+        if data["file_digest"] is None:
+            del data["file_digest"]  # absent, not null: the hashes of pages stay what they were
         data["attachments"] = [{"name": a.get("name"), "url": canonical_url(a["url"]) if a.get("url") else None}
                                for a in self.attachments]
         if self.kind == "list":
-            # A list page's version is its set of items; the text around them is layout.
-            data["body"] = "\n".join(f"{i['title']}\t{i.get('date') or ''}" for i in self.items)
+            # A list page's version is its items — where each leads included: a document that moved
+            # keeps its title and date — and the text around them is layout.
+            data["body"] = "\n".join(f"{i['title']}\t{i.get('date') or ''}\t{canonical_url(i['url'])}"
+                                     for i in self.items)
         if ignore:
             for name in ("title", "body", "source", "contact"):
                 if data.get(name):
@@ -68,3 +76,16 @@ def content_hash(content: dict) -> str:
     """Hash a record's content fields stably (sorted keys, UTF-8)."""
     blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()
+
+
+def stored_content(row: dict) -> dict:
+    """The content dict of a stored version (a database row: attachments as JSON text), exactly as
+    ``PageRecord.content`` made it when the version was hashed."""
+    data = {name: row.get(name) for name in CONTENT_FIELDS}
+    attachments = row.get("attachments")
+    attachments = json.loads(attachments or "[]") if isinstance(attachments, str) else attachments or []
+    data["attachments"] = [{"name": a.get("name"), "url": canonical_url(a["url"]) if a.get("url") else None}
+                           for a in attachments]
+    if data["file_digest"] is None:
+        del data["file_digest"]
+    return data

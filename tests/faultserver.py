@@ -49,6 +49,7 @@ class FaultServer(RawServer):
 
     def __init__(self) -> None:
         super().__init__()
+        bomb()  # built before serving: building it takes seconds, longer than the crawl's timeout
         self.hits: dict[str, int] = {}
         self.lock = threading.Lock()
         links = [f"/good/{i}.html" for i in range(GOOD)] + list(FAULTS)

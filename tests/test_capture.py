@@ -185,3 +185,20 @@ def test_request_record_has_the_headers_the_server_received(captured):
         assert mine in received.get(path, []), (path, mine, received.get(path))
         checked += 1
     assert checked > 8
+
+
+def test_brotli_bomb_stops_at_the_limit_without_inflating_it_whole():
+    import tracemalloc
+
+    from archive.capture import DecodeError, _google_brotli, decode_content
+
+    c = _google_brotli().Compressor()
+    bomb = c.process(b"\0" * (256 * 2**20)) + c.finish()  # 256 MB in a few hundred bytes
+    tracemalloc.start()
+    with pytest.raises(DecodeError, match="bomb"):
+        decode_content(bomb, "br", limit=2**20)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 16 * 2**20, peak
+    c = _google_brotli().Compressor()
+    assert decode_content(c.process("正文".encode() * 1000) + c.finish(), "br") == "正文".encode() * 1000

@@ -56,4 +56,4 @@ def test_scrapy_crawl_from_the_project_root(tmp_path, site):
                     "-s", f"GOVARCHIVE_DATA={data}", "-s", "LOG_LEVEL=WARNING"], cwd=ROOT, check=True,
                    capture_output=True, timeout=180)
     stats = cli_json("stats", data=data)
-    assert stats["changes_by_kind"]["added"] >= 40 and stats["warc_files"] == 1
+    assert stats["changes_by_kind"]["archived"] >= 40 and stats["warc_files"] == 1

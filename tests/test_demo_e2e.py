@@ -36,7 +36,7 @@ def crawled(tmp_path_factory):
 
 
 def _by_crawl(data) -> list[list[dict]]:
-    events = cli_json("changes", data=data)
+    events = cli_json("changes", "--include-baseline", data=data)
     crawls: dict[str, list[dict]] = {}
     for e in events:
         crawls.setdefault(e["crawl_id"], []).append(e)
@@ -48,9 +48,11 @@ def _url(base: str, doc_id: int) -> str:
     return base + doc_path(doc)
 
 
-def test_first_crawl_adds_every_document_and_nothing_else(crawled):
+def test_first_crawl_archives_every_document_and_nothing_else(crawled):
     first = _by_crawl(crawled["data"])[0]
-    assert {e["kind"] for e in first} == {"added"}
+    assert {e["kind"] for e in first} == {"archived"} and all(e["baseline"] for e in first)
+    # The baseline is not news: left out of `changes` unless asked for.
+    assert not {e["crawl_id"] for e in cli_json("changes", data=crawled["data"])} & {first[0]["crawl_id"]}
     expected = {crawled["base"] + doc_path(d) for d in articles(1)}
     added = {e["url"] for e in first}
     articles_added = {u for u in added if "/attachments/" not in u}

@@ -162,3 +162,25 @@ def test_date_from_an_element_named_for_it():
     rec = extract(html.encode(), "http://www.x.gov.cn/zwgk/tzgg/202411/t20241105_1.html", "text/html")
     assert rec.published == "2024-11-05"
     assert rec.title == "关于做好冬季安全生产工作的通知"
+
+
+def test_files_that_inflate_past_the_limit_are_refused_not_read():
+    import io
+    import zipfile
+    import zlib
+
+    from pipelines.attachments import AttachmentError, to_text
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", b"<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b" " * (8 * 2**20))
+    with pytest.raises(AttachmentError, match="zip bomb"):
+        to_text(out.getvalue(), "xlsx", limit=2**20)
+    stream = zlib.compress(b" " * (8 * 2**20))
+    pdf = (b"%PDF-1.4\n1 0 obj\n<< /Length " + str(len(stream)).encode() + b" /Filter /FlateDecode >>\nstream\n"
+           + stream + b"\nendstream\nendobj\n%%EOF\n")
+    with pytest.raises(AttachmentError, match="bomb"):
+        to_text(pdf, "pdf", limit=2**20)
+    rec = extract(b"PK\x03\x04 not really a zip", "http://x.gov.cn/a/f.docx")
+    assert rec.kind == "attachment" and rec.text_error and rec.file_digest

@@ -103,7 +103,10 @@ def test_feed_parses_with_stable_ids(reported):
     first = feedparser.parse(str(reported["tmp"] / "changes.atom"))
     assert not first.bozo, first.bozo_exception
     kinds = sorted(e.tags[0].term for e in first.entries)
-    assert kinds == ["added", "changed"]
+    assert kinds == ["changed"]  # the first crawl's baseline is not news
+    cli("feed", "--include-baseline", "--out", str(reported["tmp"] / "all.atom"), data=reported["data"])
+    everything = feedparser.parse(str(reported["tmp"] / "all.atom"))
+    assert sorted(e.tags[0].term for e in everything.entries) == ["archived", "changed"]
     cli("feed", "--out", str(reported["tmp"] / "again.atom"), data=reported["data"])
     again = feedparser.parse(str(reported["tmp"] / "again.atom"))
     assert [e.id for e in again.entries] == [e.id for e in first.entries]

@@ -64,5 +64,5 @@ def test_killed_crawl_resumes_without_refetching(tmp_path):
     files = [str(p) for p in (data / "warcs").glob("*.warc.gz")]
     assert not list((data / "warcs").glob("*.open"))
     subprocess.run([sys.executable, "-m", "warcio.cli", "check", *files], check=True)
-    events = cli_json("changes", data=data)
-    assert Counter(e["kind"] for e in events)["added"] == len(articles) + 1  # and the one PDF attachment
+    events = cli_json("changes", "--include-baseline", data=data)
+    assert Counter(e["kind"] for e in events)["archived"] == len(articles) + 1  # and the one PDF attachment

@@ -80,12 +80,16 @@ def test_crawl_by_profile_with_ignore_rule_and_webhook(tmp_path):
                            notify=f'"http://127.0.0.1:{hook.server_address[1]}/hook"')
         data = tmp_path / "data"
         cli("crawl", "--site", str(profile), data=data)
-        assert received and received[0]["counts"] == {"added": 1} and received[0]["site"] == "noisy"
+        assert received == []  # the first crawl is the site's baseline: nothing to announce
         site.routes["/a/t1.html"] = Resource(page.format("今日访客：13").encode())
         site.last_modified = "Tue, 02 Apr 2024 00:00:00 GMT"
         cli("crawl", "--site", str(profile), data=data)
-    assert len(received) == 1  # the flickering counter is ignored: no change, no notification
-    assert [e["kind"] for e in cli_json("changes", data=data)] == ["added"]
+        assert received == []  # the flickering counter is ignored: no change, no notification
+        site.routes["/a/t1.html"] = Resource(page.replace("十五件", "十六件").format("今日访客：14").encode())
+        site.last_modified = "Wed, 03 Apr 2024 00:00:00 GMT"
+        cli("crawl", "--site", str(profile), data=data)
+    assert len(received) == 1 and received[0]["counts"] == {"changed": 1} and received[0]["site"] == "noisy"
+    assert [e["kind"] for e in cli_json("changes", "--include-baseline", data=data)] == ["archived", "changed"]
     assert "今日访客" not in cli_json("show", site.url + "a/t1.html", data=data)["body"]
     hook.shutdown()
 

@@ -70,7 +70,7 @@ def crawled(tmp_path_factory):
 
 def test_events_on_unseen_site(crawled):
     data, base, _ = crawled
-    events = cli_json("changes", data=data)
+    events = cli_json("changes", "--include-baseline", data=data)
     first = events[0]["crawl_id"]
     second = {(e["kind"], e["url"].removeprefix(base)): e for e in events if e["crawl_id"] != first}
     assert set(second) == {

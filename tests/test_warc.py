@@ -121,6 +121,8 @@ def test_repair_truncates_to_last_complete_record(tmp_path):
     w._fh.write(gzip.compress(b"WARC/1.1\r\nContent-Length: 100\r\n\r\npartial")[:30])
     w._fh.flush()
     assert last_complete_offset(path) == good
+    assert repair_open_files(tmp_path) == []  # its writer is alive: not ours to repair
+    w._fh.close()  # the writer dies (its lock goes with its open file)
     repaired = repair_open_files(tmp_path)
     assert repaired and repaired[0][1] > 0
     final = next(tmp_path.glob("*.warc.gz"))
@@ -130,3 +132,49 @@ def test_repair_truncates_to_last_complete_record(tmp_path):
 
 def test_fixed_response_headers_adds_length():
     assert fixed_response_headers([("A", "1")], 5) == [("A", "1"), ("Content-Length", "5")]
+
+
+def test_a_live_writers_file_is_never_repaired_by_another_process(tmp_path):
+    """Two crawls share a data directory: the second's start must leave the first's file alone."""
+    import subprocess
+    import sys
+
+    w = WarcWriter(tmp_path, host="h")
+    w.write_exchange(_exchange())
+    code = "import sys; from archive.warc import repair_open_files; print(repair_open_files(sys.argv[1]))"
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    w.write_exchange(_exchange())
+    w.close()
+    final = next(tmp_path.glob("*.warc.gz"))
+    assert [r[0] for r in _records(final)] == ["warcinfo", "response", "request", "response", "request"]
+
+
+def test_repair_is_one_linear_pass_over_members(tmp_path, monkeypatch):
+    """Many records: the scan inflates each byte about once (it used to re-feed the rest of the
+    file to the inflater for every record: quadratic, hours at the default 1 GB rotation)."""
+    import zlib
+
+    import archive.warc as warc
+
+    w = WarcWriter(tmp_path, host="h")
+    for i in range(3000):
+        w.write_exchange(_exchange(f"<p>{i}</p>".encode() * 20))
+    size = w._fh.tell()
+    fed = [0]
+    real = zlib.decompressobj
+
+    class Counting:
+        def __init__(self, wbits):
+            self.d = real(wbits)
+
+        def decompress(self, data, *args):
+            fed[0] += len(data)
+            return self.d.decompress(data, *args)
+
+        def __getattr__(self, name):
+            return getattr(self.d, name)
+
+    monkeypatch.setattr(warc.zlib, "decompressobj", Counting)
+    assert last_complete_offset(next(tmp_path.glob("*.open"))) == size
+    assert size <= fed[0] < 10 * size, (fed[0], size)

@@ -36,6 +36,8 @@ class Resource:
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    last_modified: str | None = None  # HTTP date; the server's own date when None
+    chunked: bool = False  # sent with Transfer-Encoding: chunked (in one write, like nginx's buffers)
 
 
 def doc_path(doc: Doc) -> str:

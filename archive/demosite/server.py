@@ -1,19 +1,50 @@
-"""A real HTTP/1.1 server for the demo site: ETag, Last-Modified, 304, gzip, editions."""
+"""A real HTTP/1.1 server for the demo site: ETag, Last-Modified, 304, gzip, chunked, editions.
+
+It behaves like the nginx in front of a real TRS site, so what it measures is the client: Nagle's
+algorithm is off (TCP_NODELAY) and each response leaves in one write, headers and body together;
+an unchanged resource keeps its bytes, its ETag and its Last-Modified, and a conditional request
+for it gets 304.
+"""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
 from .pages import EDITION_DAYS, Resource, build
 
+NOT_FOUND = "<html><head><title>404</title></head><body>页面不存在</body></html>".encode()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):  # the client gave up: normal
+            super().handle_error(request, client_address)
+
+    def get_request(self):  # noqa: ANN201 - socketserver's signature
+        conn, addr = super().get_request()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, addr
+
 
 class SiteServer:
-    """Serve a map of path -> Resource on 127.0.0.1 with ETag/Last-Modified, 304s and gzip."""
+    """Serve a map of path -> Resource on a loopback address with ETag/Last-Modified, 304s and gzip.
+
+    ``fault(method, path)`` may return a raw fault for one request: ``"503"``, ``"timeout"`` (answer
+    after ``timeout_after`` seconds) or ``"reset"`` (close without answering); None serves normally.
+    ``not_found(path)`` answers paths the routes do not hold.
+    """
 
     def __init__(self, routes: dict[str, Resource] | None = None, port: int = 0, host: str = "127.0.0.1",
                  latency: float = 0.0, last_modified: str = "Mon, 01 Apr 2024 00:00:00 GMT") -> None:
@@ -21,10 +52,12 @@ class SiteServer:
         self.last_modified = last_modified
         self.latency = latency
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, for tests
+        self.fault: Callable[[str, str], str | None] | None = None
+        self.not_found: Callable[[str], Resource] = lambda path: Resource(NOT_FOUND, status=404)
+        self.timeout_after = 5.0
         self._gzip: dict[int, tuple[Resource, bytes]] = {}
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
     @property
@@ -78,6 +111,10 @@ class DemoSite(SiteServer):
         self.edition = edition
 
 
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+
+
 def _handler_for(site: SiteServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -98,36 +135,53 @@ def _handler_for(site: SiteServer) -> type[BaseHTTPRequestHandler]:
             if site.latency:
                 time.sleep(site.latency)
             path = unquote(urlsplit(self.path).path)
+            fault = site.fault(self.command, path) if site.fault else None
+            if fault == "reset":
+                self.close_connection = True
+                return
+            if fault == "timeout":
+                time.sleep(site.timeout_after)
+            elif fault == "503":
+                return self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html",
+                                  {"Retry-After": "0"}, head)
             res = site.resolve(path)
             if res is None:
-                body = "<html><head><title>404</title></head><body>页面不存在</body></html>".encode()
-                return self._send(404, body, "text/html; charset=utf-8", {}, head)
-            if res.status in (301, 302):
+                res = site.not_found(path)
+            if res.status in (301, 302, 303, 307, 308):
                 return self._send(res.status, b"", "text/html", res.headers, head)
-            etag = '"' + hashlib.sha1(res.body).hexdigest()[:20] + '"'
-            last_modified = site.last_modified
-            headers = {"ETag": etag, "Last-Modified": last_modified, "Cache-Control": "max-age=600"}
+            etag = etag_of(res.body)
+            last_modified = res.last_modified or site.last_modified
+            headers = {"ETag": etag, "Last-Modified": last_modified, "Cache-Control": "max-age=600",
+                       **res.headers}
             inm = self.headers.get("If-None-Match")
             ims = self.headers.get("If-Modified-Since")
-            if (inm and inm == etag) or (not inm and ims == last_modified):
+            if res.status == 200 and ((inm and inm == etag) or (not inm and ims == last_modified)):
                 return self._send(304, b"", None, headers, head)
             body = res.body
-            if "gzip" in (self.headers.get("Accept-Encoding") or "") and res.content_type.startswith(("text/", "application/javascript")):
+            if "gzip" in (self.headers.get("Accept-Encoding") or "") and \
+                    res.content_type.startswith(("text/", "application/javascript", "application/json")):
                 body = site.gzipped(res)
                 headers["Content-Encoding"] = "gzip"
                 headers["Vary"] = "Accept-Encoding"
-            self._send(200, body, res.content_type, headers, head)
+            self._send(res.status, body, res.content_type, headers, head, chunked=res.chunked)
 
-        def _send(self, status: int, body: bytes, ctype: str | None, headers: dict, head: bool) -> None:
-            self.send_response(status)
+        def _send(self, status: int, body: bytes, ctype: str | None, headers: dict, head: bool,
+                  chunked: bool = False) -> None:
+            lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}",
+                     f"Server: {self.server_version}", f"Date: {self.date_time_string()}"]
             if ctype:
-                self.send_header("Content-Type", ctype)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            if status != 304:
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
+                lines.append(f"Content-Type: {ctype}")
+            lines += [f"{k}: {v}" for k, v in headers.items()]
+            if chunked and status != 304:
+                lines.append("Transfer-Encoding: chunked")
+                half = len(body) // 2
+                parts = [p for p in (body[:half], body[half:]) if p]
+                body = b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in parts) + b"0\r\n\r\n"
+            elif status != 304:
+                lines.append(f"Content-Length: {len(body)}")
+            raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
             if not head and status != 304:
-                self.wfile.write(body)
+                raw += body
+            self.wfile.write(raw)  # one write: headers and body leave together
 
     return Handler

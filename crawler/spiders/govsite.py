@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
 from archive.db import data_dir, open_db
+from archive.scope import Scope
+from archive.soft404 import probe_url
 
-SKIP_EXT = re.compile(r"\.(jpe?g|png|gif|bmp|webp|svg|ico|css|js|mp3|mp4|avi|flv|wmv|swf|woff2?|ttf|exe|apk|dmg|iso)$",
-                      re.I)
-
-
-class Scope:
-    """Which URLs a crawl may fetch: hosts, path prefixes, deny patterns."""
-
-    def __init__(self, hosts: list[str], prefixes: list[str] | None = None, deny: list[str] | None = None) -> None:
-        self.hosts = {h.lower() for h in hosts}
-        self.prefixes = prefixes or []
-        self.deny = [re.compile(p) for p in deny or []]
-
-    def allows(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or parts.netloc.lower() not in self.hosts:
-            return False
-        if self.prefixes and not any(parts.path.startswith(p) for p in self.prefixes):
-            return False
-        if SKIP_EXT.search(parts.path):
-            return False
-        return not any(p.search(url) for p in self.deny)
+PROBE_TIMEOUT = 10  # seconds: a probe that hangs must not hold the crawl's start for long
 
 
 class GovSiteSpider(scrapy.Spider):
@@ -59,8 +42,33 @@ class GovSiteSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse, meta={"handle_httpstatus_all": True, **meta})
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # First ask each host for a page that cannot exist, and wait for the answers: the history
+        # must know the site's own "not found" page before it judges the site's pages.
+        probes = self._probes()
+        if probes:
+            done: Deferred = Deferred()
+            pending = {r.url for r in probes}
+
+            def finished(result):  # noqa: ANN001, ANN202 - a Response, or a Failure from the errback
+                request = getattr(result, "request", None)
+                pending.discard(request.url if request is not None else "")
+                if (not pending or request is None) and not done.called:
+                    done.callback(None)
+
+            for req in probes:
+                yield req.replace(callback=finished, errback=finished)
+            await maybe_deferred_to_future(done)
         for req in self._initial():
             yield req
+
+    def _probes(self) -> list[scrapy.Request]:
+        """One request per host in scope for a URL that cannot exist (archive/soft404.py)."""
+        scheme = urlsplit(self.start_urls[0]).scheme
+        urls = sorted({probe_url(urlunsplit((scheme, host, "/", "", ""))) for host in self.scope.hosts})
+        return [scrapy.Request(url, dont_filter=True, priority=100,
+                               meta={"handle_httpstatus_all": True, "govarchive_unconditional": True,
+                                     "govarchive_probe": True, "dont_retry": True,
+                                     "download_timeout": PROBE_TIMEOUT}) for url in urls]
 
     def start_requests(self) -> Iterator[scrapy.Request]:  # Scrapy < 2.13
         yield from self._initial()
@@ -71,7 +79,8 @@ class GovSiteSpider(scrapy.Spider):
             if url not in self.done:
                 yield self._request(url, govarchive_start=True)
         for url, depth in pending:  # queued by a crawl that was killed: fetched now
-            yield self._request(url, depth=depth)
+            if url not in self.done and self.scope.allows(url):
+                yield self._request(url, depth=depth)
         if self.recheck:
             for url in known:
                 if url not in self.done:

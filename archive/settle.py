@@ -1,0 +1,196 @@
+"""What a crawl decides only at its end: redirect chains, persisting errors, de-listing, moves.
+
+Everything here is read back from the database (the crawl's captures), never from memory, so a
+crawl killed and resumed, a live crawl and a rebuild from the WARCs all settle the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from pipelines.links import series_key
+
+from .history import BLOCKED_STATUSES, DOCUMENT_KINDS, GONE_STATUSES, is_container_url, is_failure
+from .scope import Scope
+
+if TYPE_CHECKING:
+    from .history import History
+
+NOT_FETCH_ERRORS = ("extract_error", "redirect_loop", "out_of_scope")  # the page answered
+
+
+class Settlement:
+    """Settle one crawl: ``run(reason)`` returns the events it raised."""
+
+    def __init__(self, history: History, crawl_id: str, at: str, scope: Scope | None) -> None:
+        self.h = history
+        self.db = history.db
+        self.crawl_id = crawl_id
+        self.at = at
+        self.scope = scope
+
+    def run(self, reason: str) -> list[dict]:
+        events = self._redirects()
+        events += self._errors()
+        if reason == "finished":
+            events += self._listing()
+        events += self._moves()
+        return events
+
+    def _rows(self, sql: str, params: list) -> list[dict]:
+        return list(self.db.query(sql, params))
+
+    def _last_captures(self) -> dict[str, dict]:
+        """The last capture of each URL in this crawl."""
+        rows = self._rows("SELECT c.* FROM captures c WHERE c.id IN (SELECT max(id) FROM captures "
+                          "WHERE crawl_id = ? GROUP BY page_id)", [self.crawl_id])
+        return {r["url"]: r for r in rows}
+
+    # -- redirects ------------------------------------------------------------
+    def _redirects(self) -> list[dict]:
+        """Name loops and out-of-scope targets; a document redirected to a page that is gone is removed."""
+        last = self._last_captures()
+        events = []
+        for url, cap in last.items():
+            if not _is_redirect(cap) or not cap["location"]:
+                continue
+            chain, target = [url], cap["location"]
+            while target in last and _is_redirect(last[target]) and target not in chain:
+                chain.append(target)
+                target = last[target]["location"]
+            fault = None
+            if target in chain:
+                fault = "redirect_loop"
+            elif target not in last and self.scope is not None and not self.scope.allows(target):
+                fault = "out_of_scope"
+            if fault and cap["error"] != fault:
+                self.db.execute("UPDATE captures SET error = ? WHERE id = ?", [fault, cap["id"]])
+            if fault is None:
+                events += self._redirected_to(url, target, last.get(target))
+        return events
+
+    def _redirected_to(self, url: str, target: str, target_cap: dict | None) -> list[dict]:
+        """A document that now redirects to a page that is gone (checked in this crawl, or recently
+        enough that the crawl did not ask again) has been removed."""
+        page = self.h.page(url)
+        if page["kind"] not in DOCUMENT_KINDS or page["current_version"] is None \
+                or page["state"] not in ("live", "delisted"):
+            return []
+        tpage = next(iter(self._rows("SELECT * FROM pages WHERE url = ?", [target])), None)
+        if tpage is None:
+            return []  # never fetched: nothing known about where it leads
+        gone = (target_cap is not None and target_cap["status"] in GONE_STATUSES) \
+            or tpage["state"] in ("missing", "removed") or tpage["kind"] in ("list", "home", "probe") \
+            or is_container_url(target)
+        if not gone:
+            return []
+        event = self.h.event(page, "removed", self.at, self.crawl_id, summary=f"redirected to {target}",
+                             from_version=self.h.number(page["current_version"]), significance=1.0)
+        self.h.update_page(page["id"], state="removed")
+        return [event]
+
+    # -- errors -----------------------------------------------------------------
+    def _errors(self) -> list[dict]:
+        events = []
+        for cap in sorted(self._last_captures().values(), key=lambda c: c["page_id"]):
+            status, error = cap["status"], cap["error"]
+            if not _is_fetch_failure(cap):
+                continue
+            page = self.db["pages"].get(cap["page_id"])
+            streak = page["error_streak"] + 1
+            kind = "blocked" if status in BLOCKED_STATUSES else "error"
+            if page.get("current_version") and page.get("kind") in DOCUMENT_KINDS \
+                    and page["state"] in ("live", "delisted"):
+                if streak == 1:
+                    events.append(self.h.event(page, kind, self.at, self.crawl_id, summary=error or f"HTTP {status}"))
+                if streak >= self.h.error_crawls:
+                    events.append(self.h.event(page, "removed", self.at, self.crawl_id,
+                                               summary=f"{kind} in {streak} crawls in a row",
+                                               from_version=self.h.number(page["current_version"]),
+                                               significance=1.0))
+                    self.h.update_page(page["id"], state="removed")
+            self.h.update_page(page["id"], error_streak=streak)
+        return events
+
+    # -- listing ----------------------------------------------------------------
+    def _listed(self) -> set[str] | None:
+        """URLs the site's lists hold: lists read in this crawl (200 or 304) and — a grace — everything
+        the list series of a page that failed in it held before this crawl (items shift between the
+        pages of a column, so what the failed page holds now could be any of them). None when the
+        crawl saw no list at all."""
+        rows = self._rows(
+            "SELECT p.id, p.url, c.version_id, c.status, c.error FROM captures c "
+            "JOIN pages p ON p.id = c.page_id WHERE c.crawl_id = ? AND p.kind = 'list' "
+            "AND c.id IN (SELECT max(id) FROM captures WHERE crawl_id = ? GROUP BY page_id)",
+            [self.crawl_id, self.crawl_id])
+        versions = {r["version_id"] for r in rows if r["version_id"] is not None}
+        failed = {series_key(r["url"]) for r in rows if r["version_id"] is None and _is_fetch_failure(r)}
+        if failed:
+            for page in self._rows("SELECT id, url FROM pages WHERE kind = 'list'", []):
+                if series_key(page["url"]) in failed:
+                    before = self.db.execute(
+                        "SELECT version_id FROM captures WHERE page_id = ? AND crawl_id IS NOT ? "
+                        "AND version_id IS NOT NULL ORDER BY id DESC LIMIT 1", [page["id"], self.crawl_id]).fetchone()
+                    if before:
+                        versions.add(before[0])
+        if not versions:
+            return None
+        listed: set[str] = set()
+        marks = ",".join("?" * len(versions))
+        for (items,) in self.db.execute(f"SELECT items FROM versions WHERE id IN ({marks})", sorted(versions)):
+            listed.update(i["url"] for i in json.loads(items or "[]"))
+        return listed
+
+    def _listing(self) -> list[dict]:
+        listed = self._listed()
+        if listed is None:
+            return []
+        site = self.db.execute("SELECT site FROM crawls WHERE id = ?", [self.crawl_id]).fetchone()
+        events = []
+        for page in self._rows("SELECT * FROM pages WHERE kind = 'article' AND state IN ('live', 'delisted') "
+                               "AND (site IS ? OR id IN (SELECT page_id FROM captures WHERE crawl_id = ?)) "
+                               "ORDER BY id", [site[0] if site else None, self.crawl_id]):
+            now = page["url"] in listed
+            if now and not page["listed"]:
+                if page["state"] == "delisted":
+                    events.append(self.h.event(page, "relisted", self.at, self.crawl_id))
+                self.h.update_page(page["id"], listed=1, state="live")
+            elif not now and page["listed"]:
+                events.append(self.h.event(page, "delisted", self.at, self.crawl_id,
+                                           summary="no longer linked from any list page", significance=0.6))
+                self.h.update_page(page["id"], listed=0, state="delisted")
+        return events
+
+    # -- moves ------------------------------------------------------------------
+    def _moves(self) -> list[dict]:
+        removed = self.db.execute(
+            "SELECT c.id, c.page_id, v.content_hash, c.url FROM changes c JOIN versions v "
+            "ON v.page_id = c.page_id AND v.number = c.from_version "
+            "WHERE c.crawl_id = ? AND c.kind = 'removed'", [self.crawl_id]).fetchall()
+        events = []
+        for rid, _page_id, h, old_url in removed:
+            added = self.db.execute(
+                "SELECT c.id, c.page_id, c.url, c.to_version, c.title FROM changes c JOIN versions v "
+                "ON v.page_id = c.page_id AND v.number = c.to_version "
+                "WHERE c.crawl_id = ? AND c.kind = 'added' AND v.content_hash = ?", [self.crawl_id, h]).fetchone()
+            if added is None:
+                continue
+            self.db.execute("DELETE FROM changes WHERE id IN (?, ?)", [rid, added[0]])
+            page = {"id": added[1], "url": added[2], "title": added[4]}
+            moved = self.h.event(page, "moved", self.at, self.crawl_id, to_version=added[3],
+                                 summary=f"moved from {old_url}", fields=[old_url])
+            moved["retracts"] = ["removed", "added"]  # the two events this one replaces
+            events.append(moved)
+        return events
+
+
+def _is_redirect(cap: dict) -> bool:
+    return cap["status"] is not None and 300 <= cap["status"] < 400 and cap["status"] != 304
+
+
+def _is_fetch_failure(cap: dict) -> bool:
+    """A fetch that told nothing about the page (not a redirect, not a page we failed to read)."""
+    if _is_redirect(cap) or cap["error"] in NOT_FETCH_ERRORS:
+        return False
+    return is_failure(cap["status"], cap["error"])
