@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: venv demo test lint clean bench bench-extract bench-search bench-crawl
+.PHONY: venv demo test lint clean bench bench-extract bench-search bench-crawl bench-repair soak
 
 venv: $(STAMP)
 
@@ -35,7 +35,14 @@ bench-search: $(BENCH_STAMP)
 bench-crawl: $(BENCH_STAMP)
 	$(BIN)/python bench/crawl.py
 
-bench: bench-extract bench-search bench-crawl
+bench-repair: $(BENCH_STAMP)
+	$(BIN)/python bench/repair.py
+
+bench: bench-extract bench-search bench-crawl bench-repair
+
+# The history against the evolving-site oracle: 50 seeds x 8 editions (about 20 minutes on 2 cores).
+soak: venv
+	$(BIN)/python bench/soak.py --seeds 50 --editions 8
 
 lint: venv
 	$(BIN)/ruff check crawler archive pipelines tests bench

@@ -101,6 +101,26 @@ def _inflate(data: bytes, coding: str, limit: int) -> bytes:
     raise DecodeError(f"corrupt {coding} payload")
 
 
+def request_key(url: str, method: str = "GET", body: bytes | None = b"") -> str:
+    """The page a request asks for: its URL, or for a POST its URL with the form body as a query —
+    pywb's own key for POSTs (``__wb_method=post&…``), so two columns fetched from one endpoint
+    (Hanweb's dataproxy.jsp) are two pages."""
+    if (method or "GET").upper() != "POST":
+        return url
+    text = (body or b"").decode("utf-8", "replace")
+    return f"{url}{'&' if '?' in url else '?'}__wb_method=post" + (f"&{text}" if text else "")
+
+
+def split_key(key: str) -> tuple[str, str, bytes]:
+    """(url, method, body) of a request key: the inverse of ``request_key``."""
+    marker = "__wb_method=post"
+    i = key.find(marker)
+    if i < 1 or key[i - 1] not in "?&":
+        return key, "GET", b""
+    body = key[i + len(marker) + 1:]
+    return key[:i - 1], "POST", body.encode("utf-8")
+
+
 def to_capture(ex: Exchange, ref: RecordRef | None, crawl_id: str | None, *, record_type: str = "response",
                payload: bytes | None = None, site: str | None = None, overrides: dict | None = None) -> Capture:
     """Build the Capture the history records for one exchange."""
@@ -116,7 +136,7 @@ def to_capture(ex: Exchange, ref: RecordRef | None, crawl_id: str | None, *, rec
         except DecodeError as exc:
             error = "decompression_bomb" if "bomb" in str(exc) else "decode_error"
     return Capture(
-        url=ex.url, fetched_at=(ref.date if ref else ex.date) or "", crawl_id=crawl_id, status=ex.status,
+        url=request_key(ex.url, ex.method, ex.request_body), fetched_at=(ref.date if ref else ex.date) or "", crawl_id=crawl_id, status=ex.status,
         error=error, content_type=header(headers, "Content-Type"), payload=body,
         record_type=record_type, warc_file=ref.filename if ref else None,
         warc_offset=ref.offset if ref else None, warc_length=ref.length if ref else None,

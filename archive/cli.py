@@ -265,6 +265,29 @@ def pages(site: str | None, kind: str | None, state: str | None, as_json: bool, 
 
 
 @main.command()
+@click.option("--site", help="Only this site.")
+@click.option("--crawl", "crawl_id", help="This crawl (default: each site's latest).")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@data_option
+def coverage(site: str | None, crawl_id: str | None, as_json: bool, data: Path | None) -> None:
+    """Per list series: pages declared and fetched, items declared, listed and captured, warnings."""
+    from .coverage import report as run
+
+    rows = run(_db(data), site=site, crawl_id=crawl_id)
+    if as_json:
+        return _emit_json(rows)
+    for r in rows:
+        declared = f"{r['pages_declared']}" if r["pages_declared"] is not None else "?"
+        items = f" of {r['items_declared']} declared" if r["items_declared"] else ""
+        failed = f", {r['pages_failed']} failed" if r["pages_failed"] else ""
+        via = ", ".join(r["hints"]) or "links"
+        click.echo(f"{r['series']}\n  pages {r['pages_fetched']} fetched / {declared} declared{failed}; "
+                   f"items {r['items_listed']} listed{items}, {r['items_captured']} captured; via {via}")
+        for w in r["warnings"]:
+            click.echo(f"  warning: {w}")
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @data_option
 def stats(as_json: bool, data: Path | None) -> None:

@@ -29,6 +29,7 @@ class CrawlSummary:
     statuses: dict[str, int] = field(default_factory=dict)
     slowest: list[dict] = field(default_factory=list)
     fatal: str | None = None  # why the crawl stopped before its end (the history writer died)
+    coverage: list[dict] = field(default_factory=list)  # per list series (archive/coverage.py)
 
     def lines(self) -> list[str]:
         ev = self.events
@@ -48,6 +49,22 @@ class CrawlSummary:
         if self.slowest:
             out.append("  slowest hosts: " + ", ".join(f"{h['host']} {h['mean_s']:.2f}s mean, {h['max_s']:.2f}s max"
                                                       for h in self.slowest[:3]))
+        out += self.coverage_lines()
+        return out
+
+    def coverage_lines(self, most: int = 8) -> list[str]:
+        """The crawl report's coverage section: totals, then every warning (the first few)."""
+        if not self.coverage:
+            return []
+        pages = sum(r["pages_fetched"] for r in self.coverage)
+        listed = sum(r["items_listed"] for r in self.coverage)
+        captured = sum(r["items_captured"] for r in self.coverage)
+        out = [f"  coverage: {len(self.coverage)} list series, {pages} list pages, {listed} documents listed, "
+               f"{captured} captured"]
+        warnings = [f"{r['series']}: {w}" for r in self.coverage for w in r["warnings"]]
+        out += [f"  coverage warning: {w}" for w in warnings[:most]]
+        if len(warnings) > most:
+            out.append(f"  … and {len(warnings) - most} more (govarchive coverage)")
         return out
 
 
@@ -132,6 +149,14 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
     finally:
         lock.close()
     stats = crawler.stats.get_stats()
+    rows = []
+    if stats.get("govarchive/crawl_id") and (data / "govarchive.db").exists():
+        from .coverage import report
+        from .db import open_db
+
+        db = open_db(data)
+        rows = report(db, crawl_id=stats["govarchive/crawl_id"])
+        db.conn.close()
     events = {k.split("/")[-1]: v for k, v in stats.items() if k.startswith("govarchive/events/")}
     errors = {k.split("/")[-1]: v for k, v in stats.items() if k.startswith("govarchive/errors/")}
     return CrawlSummary(
@@ -141,4 +166,5 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
         warc_bytes=int(stats.get("govarchive/warc_bytes", 0)),
         conditional=int(stats.get("govarchive/conditional_requests", 0)),
         statuses={k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("downloader/response_status_count/")},
-        slowest=list(stats.get("govarchive/slowest_hosts") or []), fatal=stats.get("govarchive/fatal"))
+        slowest=list(stats.get("govarchive/slowest_hosts") or []), fatal=stats.get("govarchive/fatal"),
+        coverage=rows)

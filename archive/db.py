@@ -165,3 +165,21 @@ def m006_history_truth(db: sqlite_utils.Database) -> None:
         CREATE INDEX captures_version ON captures(url, version_id);
         """
     )
+
+
+@migrations()
+def m007_coverage(db: sqlite_utils.Database) -> None:
+    # pager: what a list page declared of its series (pages, items, hints; pipelines/pager.py).
+    # coverage: per crawl and list series, what was declared against what was reached.
+    db.executescript(
+        """
+        ALTER TABLE versions ADD COLUMN pager TEXT;
+        CREATE TABLE coverage (
+            crawl_id TEXT NOT NULL, site TEXT, series TEXT NOT NULL,
+            pages_declared INTEGER, pages_fetched INTEGER NOT NULL DEFAULT 0,
+            pages_failed INTEGER NOT NULL DEFAULT 0, items_declared INTEGER,
+            items_listed INTEGER NOT NULL DEFAULT 0, items_captured INTEGER NOT NULL DEFAULT 0,
+            hints TEXT, warnings TEXT, PRIMARY KEY (crawl_id, series)
+        );
+        """
+    )

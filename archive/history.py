@@ -343,6 +343,7 @@ class History:
             "signed_on": rec.signed_on, "contact": rec.contact, "attachments": dumps(rec.attachments),
             "items": dumps(rec.items), "links": dumps(rec.links), "charset": rec.charset,
             "file_digest": rec.file_digest, "text_error": rec.text_error,
+            "pager": dumps(rec.pager) if rec.pager else None,
             "first_seen": cap.fetched_at, "last_seen": cap.fetched_at}).last_pk
         index_version(self.db, vid, rec.title, rec.body, attachments_text(rec.attachments))
         return vid

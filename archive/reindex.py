@@ -60,16 +60,21 @@ def iter_records(data: Path, files: list[Path] | None = None) -> Iterator[tuple[
         with open(path, "rb") as fh:
             it = ArchiveIterator(fh)
             for rec in it:
-                rec.stored = rec.raw_stream.read() if rec.rec_type in ("response", "metadata", "warcinfo") else b""
+                rec.stored = rec.raw_stream.read() if rec.rec_type in ("response", "metadata", "warcinfo",
+                                                                       "request") else b""
                 yield path, it.get_record_offset(), it.get_record_length(), rec
 
 
-def _exchange(rec, payload: bytes | None) -> Exchange:  # noqa: ANN001 - warcio record
+def _exchange(rec, payload: bytes | None, request=None) -> Exchange:  # noqa: ANN001 - warcio records
     http = rec.http_headers
     status = int(http.get_statuscode()) if http else 0
+    method, body = "GET", b""
+    if request is not None and request.http_headers is not None:
+        method = (request.http_headers.protocol or "GET").split(" ", 1)[0] or "GET"
+        body = request.stored or b""
     return Exchange(url=rec.rec_headers.get_header("WARC-Target-URI"), status=status,
                     response_headers=list(http.headers) if http else [], payload=payload or b"",
-                    date=rec.rec_headers.get_header("WARC-Date"),
+                    date=rec.rec_headers.get_header("WARC-Date"), method=method, request_body=body,
                     truncated=rec.rec_headers.get_header("WARC-Truncated"))
 
 
@@ -88,8 +93,18 @@ class Rebuilder:
 
     def file(self, path: Path, records: Iterator[tuple[Path, int, int, object]]) -> None:
         crawl: _Crawl | None = None
+        waiting = None  # a response or revisit, until the request record written right after it
         for _, offset, length, rec in records:
             self.counts["records"] += 1
+            if rec.rec_type == "request" and waiting is not None \
+                    and rec.rec_headers.get_header("WARC-Concurrent-To") == waiting[3].rec_headers.get_header(
+                        "WARC-Record-ID"):
+                self._record(*waiting, crawl, request=rec)
+                waiting = None
+                continue
+            if waiting is not None:
+                self._record(*waiting, crawl)
+                waiting = None
             if rec.rec_type == "warcinfo":
                 crawl = self._warcinfo(path, rec)
                 continue
@@ -97,7 +112,12 @@ class Rebuilder:
                 if rec.rec_type == "response" and rec.rec_headers.get_header("WARC-Payload-Digest"):
                     self.originals.setdefault(rec.rec_headers.get_header("WARC-Payload-Digest"), (path, offset))
                 continue
+            if rec.rec_type in ("response", "revisit"):
+                waiting = (path, offset, length, rec)
+                continue
             self._record(path, offset, length, rec, crawl)
+        if waiting is not None:
+            self._record(*waiting, crawl)
 
     def _original(self, digest: str) -> tuple[Path, int] | None:
         """Where the payload an identical-payload revisit refers to was stored in full."""
@@ -125,7 +145,8 @@ class Rebuilder:
             self.counts["crawls"] += 1
         return crawl
 
-    def _record(self, path: Path, offset: int, length: int, rec, crawl: _Crawl | None) -> None:  # noqa: ANN001
+    def _record(self, path: Path, offset: int, length: int, rec, crawl: _Crawl | None,  # noqa: ANN001
+                request=None) -> None:  # noqa: ANN001
         h = rec.rec_headers
         rtype = rec.rec_type
         date = h.get_header("WARC-Date")
@@ -140,18 +161,18 @@ class Rebuilder:
                 self.hist.end_crawl(crawl.crawl_id, date, meta.get("reason", "finished"), meta.get("stats"))
                 crawl.ended = True
             elif meta.get("govarchive") == "fetch-error":
-                self.hist.add(Capture(url=uri, fetched_at=date, crawl_id=crawl_id, error=meta.get("error"),
+                self.hist.add(Capture(url=meta.get("page") or uri, fetched_at=date, crawl_id=crawl_id, error=meta.get("error"),
                                       record_type="metadata", warc_file=path.name, warc_offset=offset,
                                       warc_length=length, record_id=ref.record_id, site=site))
                 self.counts["captures"] += 1
             return
         if rtype == "response":
-            ex = _exchange(rec, rec.stored)
+            ex = _exchange(rec, rec.stored, request)
             if ex.payload and ref.payload_digest and not h.get_header("WARC-Truncated"):
                 self.originals.setdefault(ref.payload_digest, (path, offset))
             cap_type, payload = "response", None
         elif rtype == "revisit":
-            ex = _exchange(rec, None)
+            ex = _exchange(rec, None, request)
             if h.get_header("WARC-Profile") == SERVER_NOT_MODIFIED or ex.status == 304:
                 cap_type, payload = "revisit", None
             else:

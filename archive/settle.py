@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pipelines.links import series_key
 
+from . import coverage
 from .history import BLOCKED_STATUSES, DOCUMENT_KINDS, GONE_STATUSES, is_container_url, is_failure
 from .scope import Scope
 
@@ -36,6 +37,7 @@ class Settlement:
         if reason == "finished":
             events += self._listing()
         events += self._moves()
+        coverage.settle(self.db, self.crawl_id)
         return events
 
     def _rows(self, sql: str, params: list) -> list[dict]:
@@ -114,49 +116,57 @@ class Settlement:
         return events
 
     # -- listing ----------------------------------------------------------------
-    def _listed(self) -> set[str] | None:
-        """URLs the site's lists hold: lists read in this crawl (200 or 304) and — a grace — everything
-        the list series of a page that failed in it held before this crawl (items shift between the
-        pages of a column, so what the failed page holds now could be any of them). None when the
-        crawl saw no list at all."""
+    def _listed(self) -> tuple[set[str], set[str]] | None:
+        """(what the lists read in this crawl hold, what failed lists may hold). The first comes from
+        lists that answered 200 or 304 (their stored items). The second is a grace for a list page
+        that failed: everything any page of its series (``index.html``, ``index_1.html`` …) ever held,
+        since items shift between a column's pages; it keeps a document listed, it never relists one.
+        None when the crawl read no list at all."""
         rows = self._rows(
             "SELECT p.id, p.url, c.version_id, c.status, c.error FROM captures c "
             "JOIN pages p ON p.id = c.page_id WHERE c.crawl_id = ? AND p.kind = 'list' "
             "AND c.id IN (SELECT max(id) FROM captures WHERE crawl_id = ? GROUP BY page_id)",
             [self.crawl_id, self.crawl_id])
         versions = {r["version_id"] for r in rows if r["version_id"] is not None}
-        failed = {series_key(r["url"]) for r in rows if r["version_id"] is None and _is_fetch_failure(r)}
-        if failed:
-            for page in self._rows("SELECT id, url FROM pages WHERE kind = 'list'", []):
-                if series_key(page["url"]) in failed:
-                    before = self.db.execute(
-                        "SELECT version_id FROM captures WHERE page_id = ? AND crawl_id IS NOT ? "
-                        "AND version_id IS NOT NULL ORDER BY id DESC LIMIT 1", [page["id"], self.crawl_id]).fetchone()
-                    if before:
-                        versions.add(before[0])
         if not versions:
             return None
-        listed: set[str] = set()
-        marks = ",".join("?" * len(versions))
-        for (items,) in self.db.execute(f"SELECT items FROM versions WHERE id IN ({marks})", sorted(versions)):
-            listed.update(i["url"] for i in json.loads(items or "[]"))
-        return listed
+        failed = {series_key(r["url"]) for r in rows if r["version_id"] is None and _is_fetch_failure(r)}
+        graced: set[int] = set()
+        if failed:
+            pages = [p["id"] for p in self._rows("SELECT id, url FROM pages WHERE kind = 'list'", [])
+                     if series_key(p["url"]) in failed]
+            for i in range(0, len(pages), 500):
+                chunk = pages[i:i + 500]
+                graced |= {v for (v,) in self.db.execute(
+                    f"SELECT id FROM versions WHERE page_id IN ({','.join('?' * len(chunk))})", chunk)}
+        return self._items(versions), self._items(graced)
+
+    def _items(self, versions: set[int]) -> set[str]:
+        out: set[str] = set()
+        todo = sorted(versions)
+        for i in range(0, len(todo), 500):
+            chunk = todo[i:i + 500]
+            for (items,) in self.db.execute(f"SELECT items FROM versions WHERE id IN ({','.join('?' * len(chunk))})",
+                                            chunk):
+                out.update(item["url"] for item in json.loads(items or "[]"))
+        return out
 
     def _listing(self) -> list[dict]:
-        listed = self._listed()
-        if listed is None:
+        found = self._listed()
+        if found is None:
             return []
+        listed, graced = found
         site = self.db.execute("SELECT site FROM crawls WHERE id = ?", [self.crawl_id]).fetchone()
         events = []
         for page in self._rows("SELECT * FROM pages WHERE kind = 'article' AND state IN ('live', 'delisted') "
                                "AND (site IS ? OR id IN (SELECT page_id FROM captures WHERE crawl_id = ?)) "
                                "ORDER BY id", [site[0] if site else None, self.crawl_id]):
-            now = page["url"] in listed
-            if now and not page["listed"]:
+            url = page["url"]
+            if url in listed and not page["listed"]:
                 if page["state"] == "delisted":
                     events.append(self.h.event(page, "relisted", self.at, self.crawl_id))
                 self.h.update_page(page["id"], listed=1, state="live")
-            elif not now and page["listed"]:
+            elif url not in listed and url not in graced and page["listed"]:
                 events.append(self.h.event(page, "delisted", self.at, self.crawl_id,
                                            summary="no longer linked from any list page", significance=0.6))
                 self.h.update_page(page["id"], listed=0, state="delisted")

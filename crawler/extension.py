@@ -20,7 +20,15 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
 from scrapy.http import Request, Response
 
 from archive import __version__, frontier
-from archive.capture import is_robots, payload_digest, to_capture
+from archive.capture import (
+    DecodeError,
+    decode_content,
+    header,
+    is_robots,
+    payload_digest,
+    request_key,
+    to_capture,
+)
 from archive.db import data_dir, open_db, warc_dir
 from archive.history import Capture, History
 from archive.ingest import IngestDied, IngestProcess, InlineIngest
@@ -33,7 +41,9 @@ from archive.warc import (
     repair_open_files,
     warc_date,
 )
-from pipelines.links import page_links
+from pipelines.decode import decode_html
+from pipelines.links import Discovery, page_discovery, sitemap_urls
+from pipelines.pager import discover
 
 from .handler import wire_extras
 
@@ -282,7 +292,8 @@ class ArchiveExtension:
             # The capture the validators came from (the newest with content), as the middleware sent them.
             prior = self.db.execute(
                 "SELECT url, fetched_at, payload_digest FROM captures WHERE url = ? AND version_id IS NOT NULL "
-                "AND status = 200 ORDER BY id DESC LIMIT 1", [ex.url]).fetchone()
+                "AND status = 200 ORDER BY id DESC LIMIT 1",
+                [request_key(ex.url, ex.method, ex.request_body)]).fetchone()
             ref = self.writer.write_revisit(ex, SERVER_NOT_MODIFIED, prior[2] if prior else None,
                                             prior[0] if prior else None, prior[1] if prior else None)
             record_type = "revisit"
@@ -295,30 +306,48 @@ class ArchiveExtension:
             if ex.payload and not ex.truncated:
                 self.digests.setdefault(digest, (ex.url, ref.date))
         self.crawler.stats.inc_value(f"govarchive/records/{record_type}")
-        if is_robots(ex.url):
+        if is_robots(ex.url):  # archived, not a page of the history; its Sitemap: lines lead on
+            body = response.body if not ex.truncated else b""
+            try:
+                body = decode_content(body, header(ex.response_headers, "Content-Encoding"), limit=1024 * 1024)
+            except DecodeError:
+                body = b""
+            request.meta["govarchive_discovery"] = Discovery(links=sitemap_urls(body, ex.url) or [])
             return
         cap = to_capture(ex, ref, self.crawl_id, record_type=record_type,
                          payload=ex.payload if refers else None, site=self.site, overrides=self.overrides)
         if refers:
             cap.payload_digest = digest
-        request.meta["govarchive_links"] = self._links(cap)
+        found = self._discovery(cap, request)
+        request.meta["govarchive_links"] = found.links
+        request.meta["govarchive_discovery"] = found
         self._hand_over("capture", cap)
 
-    def _links(self, cap: Capture) -> list[str]:
-        """What the spider follows: the page's links, or the stored ones when the server said 304."""
+    def _discovery(self, cap: Capture, request: Request) -> Discovery:
+        """What the spider follows: the page's links (its list's other pages included), or the stored
+        ones when the server said 304; for a pager script fetched for a list page, the pages that
+        running it with the page's own scripts writes."""
         if cap.payload is not None and cap.status == 200 and not cap.error:
             try:
-                return page_links(cap.payload, cap.url, cap.content_type)
+                page_html = request.meta.get("govarchive_pager_html")
+                if page_html is not None:  # this payload is the script a list page's pager needs
+                    script = decode_html(cap.payload, "text/javascript; charset=utf-8")[0]
+                    pager = discover(page_html, request.meta["govarchive_pager_for"], extra_scripts=[script])
+                    return Discovery(links=pager.pages, posts=pager.posts, pager=pager)
+                found = page_discovery(cap.payload, cap.url, cap.content_type)
+                if found.scripts:
+                    request.meta["govarchive_html"] = decode_html(cap.payload, cap.content_type)[0]
+                return found
             except Exception:  # noqa: BLE001 - a page whose links cannot be read still gets archived
-                logger.warning("could not read the links of %s", cap.url)
-                return []
+                logger.warning("could not read the links of %s", cap.url, exc_info=True)
+                return Discovery()
         if cap.status == 304:
             # Unchanged: only lists and home pages lead anywhere new (a document's links are known
             # pages, rechecked anyway).
             row = self.db.execute("SELECT v.links FROM pages p JOIN versions v ON v.id = p.current_version "
                                   "WHERE p.url = ? AND v.kind IN ('list', 'home')", [cap.url]).fetchone()
-            return json.loads(row[0] or "[]") if row else []
-        return []
+            return Discovery(links=json.loads(row[0] or "[]") if row else [])
+        return Discovery()
 
     def record_failure(self, request: Request, exc: BaseException) -> None:
         """Archive a fetch that produced no response (timeout, reset …) as a metadata record."""
@@ -327,9 +356,11 @@ class ArchiveExtension:
         kind = classify_failure(exc)
         ref = self.writer.write_metadata(request.url, {"govarchive": "fetch-error", "error": kind,
                                                        "detail": f"{type(exc).__name__}: {exc}"[:500],
-                                                       "method": request.method})
+                                                       "method": request.method,
+                                                       "page": request_key(request.url, request.method, request.body)})
         self.crawler.stats.inc_value(f"govarchive/errors/{kind}")
-        cap = Capture(url=request.url, fetched_at=ref.date, crawl_id=self.crawl_id, error=kind,
+        cap = Capture(url=request_key(request.url, request.method, request.body), fetched_at=ref.date,
+                      crawl_id=self.crawl_id, error=kind,
                       record_type="metadata", warc_file=ref.filename, warc_offset=ref.offset,
                       warc_length=ref.length, record_id=ref.record_id, site=self.site)
         self._hand_over("capture", cap)

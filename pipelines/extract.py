@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import urlsplit
 
@@ -19,7 +20,7 @@ from .fields import (
     signature,
 )
 from .html_text import element_text, inline_text
-from .links import anchors, attachment_type, html_links, script_pagination
+from .links import anchors, attachment_type, datastore_html, html_discovery, sitemap_urls
 from .normalize import _CJK_GAP, normalize_block, normalize_inline
 from .record import PageRecord
 
@@ -43,6 +44,7 @@ _LIST_PATH = re.compile(r"/(index(_\d+)?\.(s?html?|jsp|php)|list(_\d+)?\.\w+|)$"
 _ITEM_DATE = re.compile(r"\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}")
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.I)
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
+SCRIPT_TYPES = ("application/javascript", "text/javascript", "application/x-javascript", "text/css")
 
 
 def extract(body: bytes, url: str, content_type: str | None = None,
@@ -51,6 +53,18 @@ def extract(body: bytes, url: str, content_type: str | None = None,
     ctype = (content_type or "").split(";")[0].strip().lower()
     if ctype.endswith("json") or (not ctype and body[:1] in (b"{", b"[")):
         return _json_list(body, url)
+    located = sitemap_urls(body, url)
+    if located is not None:  # a sitemap: a door to documents, not one
+        return PageRecord(url=url, kind="sitemap", links=located)
+    if ctype in SCRIPT_TYPES or urlsplit(url).path.lower().endswith((".js", ".css")):
+        return PageRecord(url=url, kind="resource", file_digest="sha1:" + hashlib.sha1(body).hexdigest())
+    if ctype.endswith("xml") or body.lstrip()[:5] in (b"<?xml", b"<data"):
+        text, charset = decode_html(body, content_type)
+        fragment = datastore_html(text)
+        if fragment is not None:  # a Hanweb dataproxy.jsp answer: a page of a column's records
+            record = extract_html(fragment, url, overrides)
+            record.kind, record.charset = "list", charset
+            return record
     ext = attachment_type(url)
     if (ext or not ctype.startswith(HTML_TYPES)) and not _sniff_html(body):
         return _attachment(body, url, ext, ctype)
@@ -64,8 +78,6 @@ def extract(body: bytes, url: str, content_type: str | None = None,
 
 def _attachment(body: bytes, url: str, ext: str | None, ctype: str) -> PageRecord:
     """A file's text; a file without readable text is versioned on its bytes, with the reason."""
-    import hashlib
-
     name = urlsplit(url).path.rsplit("/", 1)[-1]
     rec = PageRecord(url=url, kind="attachment", title=name)
     try:
@@ -82,18 +94,28 @@ def _json_list(body: bytes, url: str) -> PageRecord:
     import json
 
     from .fields import parse_date
-    from .links import json_items
+    from .links import json_discovery
 
     text, charset = decode_html(body, "application/json; charset=utf-8")
     try:
         data = json.loads(text)
     except ValueError:
         return PageRecord(url=url, kind="other", body=normalize_block(text[:20000]), charset=charset)
-    items, links = json_items(data, url)
+    items, found = json_discovery(data, url)
     for item in items:
         item["title"] = normalize_inline(item["title"])
-        item["date"] = parse_date(item["date"], with_time=False) if item["date"] else None
-    return PageRecord(url=url, kind="list", items=items, links=links, charset=charset)
+        item["date"] = _epoch_date(item["date"]) or (parse_date(item["date"], with_time=False) if item["date"] else None)
+    return PageRecord(url=url, kind="list", items=items, links=found.links, charset=charset,
+                      pagination=found.pager.pages, pager=found.pager.to_dict())
+
+
+def _epoch_date(value: str | None) -> str | None:
+    """A Unix time (seconds or milliseconds, as gkmlpt's ``create_time``) as a date."""
+    from datetime import UTC, datetime
+
+    if not value or not value.isdigit() or len(value) not in (10, 13):
+        return None
+    return datetime.fromtimestamp(int(value[:10]), UTC).strftime("%Y-%m-%d")
 
 
 def _sniff_html(body: bytes) -> bool:
@@ -109,8 +131,11 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     metas = meta_tags(soup)
     rec.refresh_to = _meta_refresh(soup, url)
     links = anchors(soup, url)
-    rec.pagination = script_pagination(html, url)
-    rec.links = html_links(html, url)
+    found = html_discovery(html, url)
+    rec.links = found.links
+    if found.pager is not None:
+        rec.pagination = found.pager.pages + [u for u, _ in found.pager.posts]
+        rec.pager = found.pager.to_dict()
     rec.attachments = _attachments(links)
     rec.items = _list_items(links)
 

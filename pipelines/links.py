@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
+from .pager import Pager, discover, json_pages
+
 ATTACHMENT_EXTS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "ofd", "zip", "rar", "7z",
                    "ppt", "pptx", "txt", "csv")
 _NOT_LINKS = re.compile(r"^\s*(javascript:|mailto:|tel:|#|data:|about:|file:)|\{\{|el\.url|qzbFile|\$\{", re.I)
-_CREATE_PAGE = re.compile(
-    r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w\-]+)['\"]\s*,\s*['\"](\w+)['\"]"
-)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 
 
 _PAGE_SUFFIX = re.compile(r"_\d+(\.\w+)$")
-_PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|pageindex|curpage|currentpage|p|pn|start|startrecord)$", re.I)
+_PAGE_PARAM = re.compile(r"^(page|pageno|pagenum|pageindex|curpage|currentpage|p|pn|start|startrecord|endrecord|"
+                         r"perpage)$", re.I)
 
 
 def series_key(url: str) -> str:
@@ -50,15 +51,10 @@ def attachment_type(url: str) -> str | None:
 
 
 def script_pagination(html: str, base: str) -> list[str]:
-    """Return the list pages that only ``createPageHTML(count, current, name, ext)`` reaches."""
-    pages: list[str] = []
-    for m in _CREATE_PAGE.finditer(html):
-        count, name, ext = int(m.group(1)), m.group(3), m.group(4)
-        for i in range(1, min(count, 500)):
-            url = clean_url(base, f"{name}_{i}.{ext}")
-            if url and url not in pages:
-                pages.append(url)
-    return pages
+    """The later list pages static rules find (no script run): ``createPageHTML`` literals, 共N页 …"""
+    from .pager import discover
+
+    return discover(html, base, run_scripts=False).pages
 
 
 def hanweb_records(soup: BeautifulSoup) -> list[BeautifulSoup]:
@@ -86,8 +82,9 @@ def anchors(soup: BeautifulSoup, base: str) -> list[tuple[str, object]]:
 
 _URLISH = re.compile(r"^(https?://|/)[^\s\"'<>]+$")
 _TITLE_KEYS = ("title", "name", "doctitle", "docTitle", "subject", "标题")
-_URL_KEYS = ("url", "link", "href", "docUrl", "docurl", "path", "pageUrl", "shareUrl")
-_DATE_KEYS = ("date", "publishDate", "pubDate", "first_publish_time", "publish_time", "docreltime", "time")
+_URL_KEYS = ("url", "post_url", "link", "href", "docUrl", "docurl", "path", "pageUrl", "shareUrl")
+_DATE_KEYS = ("date", "publishDate", "pubDate", "first_publish_time", "publish_time", "publish_date", "docreltime",
+              "create_time", "time")
 
 
 def json_items(data: object, base: str) -> tuple[list[dict], list[str]]:
@@ -120,31 +117,100 @@ def json_items(data: object, base: str) -> tuple[list[dict], list[str]]:
 
 _HREF = re.compile(r"""<(?:a|area)\b[^>]*?\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
 _BASE = re.compile(r"""<base\b[^>]*?\shref\s*=\s*["']?([^"'\s>]+)""", re.I)
+# A page worth running the pager cascade on: it says something about pages.
+_MAY_PAGE = re.compile(r"createPageHTML|共\s*\d+\s*页|第\s*\d+\s*/\s*\d+\s*页|尾\s*页|末\s*页|下一页|goPage|<select[^>]*onchange|"
+                       r"nextgroup|gkmlpt|page\s*=\s*\d|pageNo|totalPage|countPage|pageCount|jpage", re.I)
 
 
-def html_links(html: str, base: str) -> list[str]:
-    """Every followable link of an HTML page, fast: anchors (Hanweb CDATA lists included, since
-    they are text to a pattern) and script pagination.
+@dataclass
+class Discovery:
+    """What a fetched payload leads to: pages to GET, pages to POST, pager scripts to fetch."""
 
-    A pattern, as Heritrix's extractor does, rather than a parse: libxml2 gives up on some real
-    pages (a closing tag inside a script string) and drops the links after it.
-    """
+    links: list[str] = field(default_factory=list)
+    posts: list[tuple[str, str]] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)
+    pager: Pager | None = None
+
+
+def anchor_urls(html: str, base: str) -> list[str]:
+    """Every followable anchor of an HTML page, fast: a pattern, as Heritrix's extractor does, rather
+    than a parse (libxml2 gives up on some real pages and drops the links after the failure); Hanweb
+    CDATA record lists are text to a pattern too."""
     from html import unescape
 
     m = _BASE.search(html[:20000])
     if m:
         base = clean_url(base, unescape(m.group(1))) or base
-    out: list[str] = []
+    out = []
     for m in _HREF.finditer(html):
         url = clean_url(base, unescape(m.group(1) or m.group(2) or m.group(3) or ""))
         if url:
             out.append(url)
-    out += script_pagination(html, base)
     return list(dict.fromkeys(out))
 
 
-def page_links(body: bytes, url: str, content_type: str | None) -> list[str]:
-    """Links of a fetched payload for the crawler: HTML pages and JSON list APIs; none in files."""
+def html_discovery(html: str, base: str, run_scripts: bool = True) -> Discovery:
+    """Anchors, then every other page of the list the page belongs to (pipelines/pager.py)."""
+    found = Discovery(links=anchor_urls(html, base))
+    if _MAY_PAGE.search(html):
+        found.pager = discover(html, base, run_scripts=run_scripts)
+        found.links = list(dict.fromkeys(found.links + found.pager.pages))
+        found.posts, found.scripts = found.pager.posts, found.pager.scripts
+    return found
+
+
+def html_links(html: str, base: str) -> list[str]:
+    """Every followable link of an HTML page: anchors and the other pages of its list."""
+    return html_discovery(html, base).links
+
+
+def json_discovery(data: object, url: str) -> tuple[list[dict], Discovery]:
+    """A JSON list API's items, and its links: the items' URLs and its other pages."""
+    items, links = json_items(data, url)
+    pager = json_pages(data, url, len(items))
+    return items, Discovery(links=list(dict.fromkeys(links + pager.pages)), pager=pager)
+
+
+_CDATA_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
+
+
+def datastore_html(xml: str) -> str | None:
+    """The records of a Hanweb ``<datastore>`` answer (dataproxy.jsp) as one HTML fragment."""
+    if "<datastore" not in xml[:2000].lower() and "<recordset" not in xml[:4000].lower():
+        return None
+    return "<ul>" + "".join(_CDATA_RECORD.findall(xml)) + "</ul>"
+
+
+_LOC = re.compile(r"<loc>\s*(?:<!\[CDATA\[)?\s*([^<\s\]]+)", re.I)
+_ROBOTS_SITEMAP = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.I | re.M)
+
+
+def sitemap_urls(body: bytes, url: str) -> list[str] | None:
+    """The ``<loc>`` URLs of a sitemap or sitemap index (gzipped or not), or the ``Sitemap:`` lines
+    of a robots.txt; None when the payload is neither."""
+    import gzip
+    import zlib
+
+    if body[:2] == b"\x1f\x8b":
+        try:
+            d = zlib.decompressobj(31)
+            body = d.decompress(body, 64 * 1024 * 1024)
+        except (zlib.error, OSError, gzip.BadGzipFile):
+            return None
+    head = body[:4000].lower()
+    if urlsplit(url).path.endswith("/robots.txt"):
+        return [u for u in (clean_url(url, m) for m in _ROBOTS_SITEMAP.findall(body.decode("latin-1"))) if u]
+    if b"<urlset" not in head and b"<sitemapindex" not in head:
+        return None
+    from html import unescape
+
+    text = body.decode("utf-8", "replace")
+    return [u for u in (clean_url(url, unescape(m)) for m in _LOC.findall(text)) if u]
+
+
+def page_discovery(body: bytes, url: str, content_type: str | None) -> Discovery:
+    """Where a fetched payload leads, for the crawler: HTML pages, JSON list APIs, Hanweb record
+    answers; none from files."""
     from .decode import decode_html
 
     ctype = (content_type or "").split(";")[0].strip().lower()
@@ -152,11 +218,22 @@ def page_links(body: bytes, url: str, content_type: str | None) -> list[str]:
         import json
 
         try:
-            return json_items(json.loads(decode_html(body, "application/json; charset=utf-8")[0]), url)[1]
+            return json_discovery(json.loads(decode_html(body, "application/json; charset=utf-8")[0]), url)[1]
         except ValueError:
-            return []
-    if attachment_type(url) or (ctype and not ctype.startswith(("text/html", "application/xhtml", "text/plain"))):
-        return []
+            return Discovery()
+    located = sitemap_urls(body, url)
+    if located is not None:
+        return Discovery(links=located)
     if b"\x00" in body[:4096]:
-        return []
-    return html_links(decode_html(body, content_type)[0], url)
+        return Discovery()
+    if ctype.endswith("xml") or body.lstrip()[:5] in (b"<?xml", b"<data"):
+        fragment = datastore_html(decode_html(body, content_type)[0])
+        return Discovery(links=anchor_urls(fragment, url)) if fragment else Discovery()
+    if attachment_type(url) or (ctype and not ctype.startswith(("text/html", "application/xhtml", "text/plain"))):
+        return Discovery()
+    return html_discovery(decode_html(body, content_type)[0], url)
+
+
+def page_links(body: bytes, url: str, content_type: str | None) -> list[str]:
+    """The GET links of a fetched payload (see ``page_discovery``)."""
+    return page_discovery(body, url, content_type).links

@@ -45,6 +45,8 @@ class PageRecord:
     # bytes: ``file_digest`` is their sha1, ``text_error`` says why the text could not be read.
     file_digest: str | None = None
     text_error: str | None = None
+    # What a list page says of its series (pipelines/pager.py): declared pages and items, hints.
+    pager: dict | None = None
 
     def to_dict(self) -> dict:
         """Return the record as plain JSON-ready data."""

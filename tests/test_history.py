@@ -242,3 +242,12 @@ def test_the_first_complete_crawl_is_a_baseline(run):
     assert run.crawl((B, 200, page("另一份文件。"))) == ["added"]
     flags = dict(run.h.db.execute("SELECT kind, baseline FROM changes").fetchall())
     assert flags == {"archived": 1, "added": 0}
+
+
+def test_the_grace_of_a_failed_list_page_ignores_pages_gone_before(run):
+    """A column page that vanished long ago (its list shrank) still has an old version listing a
+    document since de-listed: a failure of the column's first page must not bring it back."""
+    L1b = L1.replace("index.html", "index_1.html")
+    run.crawl((L1, 200, listing(A)), (L1b, 200, listing(B)), (A, 200, page()), (B, 200, page("另一份文件。")))
+    assert run.crawl((L1, 200, listing(A)), (L1b, 404, b""), (A, 304, None), (B, 304, None)) == ["delisted"]
+    assert run.crawl((L1, 503, b""), (L1b, 404, b""), (A, 304, None), (B, 304, None)) == []

@@ -10,6 +10,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from archive.capture import request_key, split_key
 from archive.db import data_dir, open_db
 from archive.scope import Scope
 from archive.soft404 import probe_url
@@ -23,7 +24,8 @@ class GovSiteSpider(scrapy.Spider):
     name = "govsite"
 
     def __init__(self, start_urls: str | list[str] = "", hosts: str | list[str] = "", prefixes: str = "",
-                 deny: str | list[str] = "", recheck: str | bool = True, *args, **kwargs) -> None:
+                 deny: str | list[str] = "", recheck: str | bool = True, sitemaps: str | bool = True,
+                 *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         urls = start_urls.split() if isinstance(start_urls, str) else list(start_urls)
         if not urls:
@@ -34,12 +36,18 @@ class GovSiteSpider(scrapy.Spider):
         deny_list = deny.split() if isinstance(deny, str) else list(deny)
         self.scope = Scope(host_list, prefixes.split() if prefixes else None, deny_list)
         self.recheck = recheck not in (False, "0", "false", "no")
+        self.sitemaps = sitemaps not in (False, "0", "false", "no")
+        self._series: dict[str, tuple[str, int, int]] = {}  # a capped list's probe, by the URL it awaits
         self.done: set[str] = set()
         self.seen: set[str] = set()  # URLs already requested: no Request object built twice
 
     def _request(self, url: str, **meta: object) -> scrapy.Request:
+        """A GET, or a POST when ``url`` is a POST's key (a list page fetched by POST before)."""
         self.seen.add(url)
-        return scrapy.Request(url, callback=self.parse, meta={"handle_httpstatus_all": True, **meta})
+        target, method, body = split_key(url)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if method == "POST" else None
+        return scrapy.Request(target, method=method, body=body or None, headers=headers, callback=self.parse,
+                              meta={"handle_httpstatus_all": True, **meta})
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # First ask each host for a page that cannot exist, and wait for the answers: the history
@@ -61,6 +69,21 @@ class GovSiteSpider(scrapy.Spider):
         for req in self._initial():
             yield req
 
+    def _sitemaps(self) -> list[scrapy.Request]:
+        """Each host's sitemaps (robots.txt ``Sitemap:`` lines, and /sitemap.xml): another door to
+        documents no list links."""
+        scheme = urlsplit(self.start_urls[0]).scheme
+        out = []
+        for host in sorted(self.scope.hosts):
+            for path in ("/robots.txt", "/sitemap.xml"):
+                url = urlunsplit((scheme, host, path, "", ""))
+                if url in self.done:  # a sitemap.xml that answered 404 lately is asked again in a week
+                    continue
+                out.append(scrapy.Request(url, callback=self.parse,
+                                          dont_filter=True, meta={"handle_httpstatus_all": True, "dont_retry": True,
+                                                                  "govarchive_sitemap": True}))
+        return out
+
     def _probes(self) -> list[scrapy.Request]:
         """One request per host in scope for a URL that cannot exist (archive/soft404.py)."""
         scheme = urlsplit(self.start_urls[0]).scheme
@@ -78,6 +101,8 @@ class GovSiteSpider(scrapy.Spider):
         for url in self.start_urls:
             if url not in self.done:
                 yield self._request(url, govarchive_start=True)
+        if self.sitemaps:
+            yield from self._sitemaps()
         for url, depth in pending:  # queued by a crawl that was killed: fetched now
             if url not in self.done and self.scope.allows(url):
                 yield self._request(url, depth=depth)
@@ -125,10 +150,48 @@ class GovSiteSpider(scrapy.Spider):
                 elif not self.scope.allows(target):
                     self.crawler.stats.inc_value("govarchive/errors/out_of_scope")
             return
-        for url in response.meta.get("govarchive_links", ()):
+        found = response.meta.get("govarchive_discovery")
+        for url in found.links if found is not None else response.meta.get("govarchive_links", ()):
             if url in self.done or url in self.seen:
                 continue
             if self.scope.allows(url):
                 yield self._request(url)
             else:
-                self.crawler.stats.inc_value("govarchive/out_of_scope")
+                self.crawler.stats.inc_value("govarchive/links/out_of_scope")
+        if found is not None:
+            yield from self._pager_requests(response, found)
+        yield from self._series_probe(response)
+
+    def _pager_requests(self, response: Response, found) -> Iterator[scrapy.Request]:  # noqa: ANN001
+        """A list's pages by POST, the scripts its pager needs, and a capped list's unlinked pages."""
+        for url, body in found.posts:
+            key = request_key(url, "POST", body.encode())
+            if key not in self.done and key not in self.seen and self.scope.allows(url):
+                yield self._request(key)
+        page_html = response.meta.get("govarchive_html")
+        for url in found.scripts:
+            if page_html is not None and url not in self.seen and urlsplit(url).netloc in self.scope.hosts:
+                self.seen.add(url)  # fetched (and archived) for this page's pager, outside the page scope
+                yield scrapy.Request(url, callback=self.parse, dont_filter=True,
+                                     meta={"handle_httpstatus_all": True, "govarchive_pager_html": page_html,
+                                           "govarchive_pager_for": response.url})
+        pager = found.pager
+        if pager is not None and pager.probe and response.url not in self._series:
+            template, first, last = pager.probe
+            yield from self._probe_page(template, first, last)
+
+    def _probe_page(self, template: str, n: int, last: int) -> Iterator[scrapy.Request]:
+        url = template.replace("{n}", str(n))
+        if n > last or not self.scope.allows(url):
+            return
+        self._series[url] = (template, n, last)
+        self.crawler.stats.inc_value("govarchive/coverage/probed_pages")
+        if url not in self.seen and url not in self.done:
+            yield self._request(url, govarchive_series=True)
+
+    def _series_probe(self, response: Response) -> Iterator[scrapy.Request]:
+        """A probed page that answered: try the next one; the first miss ends the probe."""
+        probe = self._series.pop(response.url, None)
+        if probe is not None and response.status == 200:
+            template, n, last = probe
+            yield from self._probe_page(template, n + 1, last)
