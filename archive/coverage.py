@@ -30,6 +30,7 @@ class Series:
     hints: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
     parent: str | None = None
+    unfollowed: list[str] = field(default_factory=list)  # pages whose scripts talk of paging, read alone
 
     def absorb(self, other: Series) -> None:
         self.pages_fetched += other.pages_fetched
@@ -65,8 +66,8 @@ def settle(db: sqlite_utils.Database, crawl_id: str) -> list[dict]:
         s.items_declared = _max(s.items_declared, pager.get("declared_items"))
         s.hints.update(h for h in pager.get("hints", []) if h != "paging-script")
         s.warnings += [w for w in pager.get("warnings", []) if w not in s.warnings]
-        if "paging-script" in pager.get("hints", []) and not pager.get("pages") and not s.pages_declared:
-            s.warnings.append(f"{r['url']}: its scripts mention paging, but no other page was found")
+        if "paging-script" in pager.get("hints", []) and not pager.get("pages"):
+            s.unfollowed.append(r["url"])
         for child in pager.get("continues", []):
             series.setdefault(child, Series(child)).parent = s.key
     for key in [k for k, s in series.items() if s.parent and s.parent in series]:
@@ -74,6 +75,8 @@ def settle(db: sqlite_utils.Database, crawl_id: str) -> list[dict]:
     out = []
     for s in series.values():
         captured = _captured(db, s.items)
+        if s.unfollowed and s.pages_fetched <= 1 and not s.pages_declared:
+            s.warnings += [f"{u}: its scripts mention paging, but no other page was found" for u in s.unfollowed]
         if s.pages_declared and s.pages_fetched < s.pages_declared:
             s.warnings.append(f"{s.pages_declared} pages declared, {s.pages_fetched} fetched")
         if s.items_declared and len(s.items) < s.items_declared:

@@ -30,6 +30,7 @@ class CrawlSummary:
     slowest: list[dict] = field(default_factory=list)
     fatal: str | None = None  # why the crawl stopped before its end (the history writer died)
     coverage: list[dict] = field(default_factory=list)  # per list series (archive/coverage.py)
+    render: dict = field(default_factory=dict)  # browser renders: requested, failed, unrendered (and why)
 
     def lines(self) -> list[str]:
         ev = self.events
@@ -54,7 +55,7 @@ class CrawlSummary:
 
     def coverage_lines(self, most: int = 8) -> list[str]:
         """The crawl report's coverage section: totals, then every warning (the first few)."""
-        if not self.coverage:
+        if not self.coverage and not self.render:
             return []
         pages = sum(r["pages_fetched"] for r in self.coverage)
         listed = sum(r["items_listed"] for r in self.coverage)
@@ -62,6 +63,13 @@ class CrawlSummary:
         out = [f"  coverage: {len(self.coverage)} list series, {pages} list pages, {listed} documents listed, "
                f"{captured} captured"]
         warnings = [f"{r['series']}: {w}" for r in self.coverage for w in r["warnings"]]
+        if self.render.get("unrendered"):
+            warnings.insert(0, f"{self.render['unrendered']} page(s) list their documents only in a browser and "
+                               f"were not rendered: {self.render.get('unrendered_why')}")
+        if self.render.get("failed"):
+            warnings.insert(0, f"{self.render['failed']} browser render(s) failed (timed out or crashed)")
+        if self.render.get("over_budget"):
+            warnings.insert(0, f"{self.render['over_budget']} page(s) not rendered: GOVARCHIVE_MAX_RENDERS reached")
         out += [f"  coverage warning: {w}" for w in warnings[:most]]
         if len(warnings) > most:
             out.append(f"  … and {len(warnings) - most} more (govarchive coverage)")
@@ -90,6 +98,8 @@ def build_settings(data: Path, urls: list[str], *, site: str | None = None, conc
         settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY", float(concurrency), priority="cmdline")
     if max_pages:
         settings.set("CLOSESPIDER_PAGECOUNT", max_pages, priority="cmdline")
+    if profile.get("render"):
+        settings.set("GOVARCHIVE_RENDER", profile["render"], priority="cmdline")
     if profile.get("allow_private"):
         settings.set("GOVARCHIVE_ALLOW_PRIVATE", True, priority="cmdline")
     trusted = urls if user_urls is None else user_urls  # typed by the user: crawled wherever they point
@@ -167,4 +177,4 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
         conditional=int(stats.get("govarchive/conditional_requests", 0)),
         statuses={k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("downloader/response_status_count/")},
         slowest=list(stats.get("govarchive/slowest_hosts") or []), fatal=stats.get("govarchive/fatal"),
-        coverage=rows)
+        coverage=rows, render={k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("govarchive/render/")})

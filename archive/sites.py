@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from .errors import SiteProfileError
 
 KEYS = {"name", "title", "derived", "start_urls", "hosts", "prefixes", "deny", "max_depth", "schedule",
-        "settings", "extract", "ignore", "allow_private", "notify"}
+        "settings", "extract", "ignore", "allow_private", "notify", "render"}
 EXTRACT_KEYS = {"title", "body"}
 
 
@@ -94,6 +94,8 @@ def validate(profile: dict) -> list[str]:
 
         if not (isinstance(profile["schedule"], str) and croniter.is_valid(profile["schedule"])):
             errors.append(f"schedule is not a cron expression: {profile['schedule']!r}")
+    if profile.get("render", "auto") not in ("auto", "browser", "never"):
+        errors.append("render must be auto, browser or never")
     if not isinstance(profile.get("settings", {}), dict):
         errors.append("settings must be a table")
     extract = profile.get("extract", {})

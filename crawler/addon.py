@@ -33,3 +33,11 @@ class GovArchiveAddon:
                 if order is None or path not in current:
                     current[path] = order
             settings.set(key, current, "addon")
+        # The browser for lists that exist only in one: Debian's chromium, never a downloaded one.
+        if settings.get("GOVARCHIVE_RENDER") != "never":
+            from .render import chromium_path, playwright_settings
+
+            executable = chromium_path(settings.get("GOVARCHIVE_CHROMIUM"))
+            if executable:
+                for key, value in playwright_settings(executable, settings.getfloat("GOVARCHIVE_RENDER_TIMEOUT")).items():
+                    settings.set(key, value, "addon")

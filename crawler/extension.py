@@ -42,10 +42,11 @@ from archive.warc import (
     warc_date,
 )
 from pipelines.decode import decode_html
-from pipelines.links import Discovery, page_discovery, sitemap_urls
+from pipelines.links import Discovery, html_discovery, page_discovery, sitemap_urls
 from pipelines.pager import discover
 
 from .handler import wire_extras
+from .render import BROWSER_RESPONSE
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class ArchiveExtension:
         self.writer: WarcWriter | None = None
         self.digests: dict[str, tuple[str, str]] = {}
         self.fatal: str | None = None  # why the crawl had to stop (the history writer died)
+        self.max_list_pages = settings.getint("GOVARCHIVE_MAX_LIST_PAGES", 500)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
@@ -140,6 +142,7 @@ class ArchiveExtension:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(ext.browser_response, signal=BROWSER_RESPONSE)
         if ext.max_bytes:
             crawler.signals.connect(ext.bytes_received, signal=signals.bytes_received)
         return ext
@@ -284,8 +287,27 @@ class ArchiveExtension:
         self._received.pop(id(request), None)
         if "cached" in response.flags or self.writer is None:
             return
+        if "playwright" in response.flags:
+            # A page as the browser rendered it: not what a server sent (what it sent was archived
+            # from the browser's own responses, see browser_response); only its links matter.
+            found = html_discovery(response.text, response.url)
+            found.links = list(dict.fromkeys(found.links + request.meta.get("govarchive_browser_links", [])))
+            request.meta["govarchive_discovery"] = found
+            return
         ex = exchange_from(response, request)
         self._note_latency(ex.url, request.meta.get("download_latency"))
+        request.meta["govarchive_discovery"] = self._archive(ex, request.meta)
+
+    def browser_response(self, exchange: Exchange) -> Discovery:
+        """Archive one response the browser received while rendering a page; return where it leads."""
+        if self.writer is None:
+            return Discovery()
+        self.crawler.stats.inc_value("govarchive/render/responses")
+        return self._archive(exchange, {})
+
+    def _archive(self, ex: Exchange, meta: dict) -> Discovery:
+        """Write one exchange to the WARC (a revisit when unchanged or already stored), hand it to the
+        history, and return what it leads to."""
         record_type, refers = "response", None
         digest = payload_digest(ex.payload)
         if ex.status == 304:
@@ -307,36 +329,34 @@ class ArchiveExtension:
                 self.digests.setdefault(digest, (ex.url, ref.date))
         self.crawler.stats.inc_value(f"govarchive/records/{record_type}")
         if is_robots(ex.url):  # archived, not a page of the history; its Sitemap: lines lead on
-            body = response.body if not ex.truncated else b""
             try:
-                body = decode_content(body, header(ex.response_headers, "Content-Encoding"), limit=1024 * 1024)
+                body = b"" if ex.truncated else decode_content(
+                    ex.payload, header(ex.response_headers, "Content-Encoding"), limit=1024 * 1024)
             except DecodeError:
                 body = b""
-            request.meta["govarchive_discovery"] = Discovery(links=sitemap_urls(body, ex.url) or [])
-            return
+            return Discovery(links=sitemap_urls(body, ex.url) or [])
         cap = to_capture(ex, ref, self.crawl_id, record_type=record_type,
                          payload=ex.payload if refers else None, site=self.site, overrides=self.overrides)
         if refers:
             cap.payload_digest = digest
-        found = self._discovery(cap, request)
-        request.meta["govarchive_links"] = found.links
-        request.meta["govarchive_discovery"] = found
+        found = self._discovery(cap, meta)
         self._hand_over("capture", cap)
+        return found
 
-    def _discovery(self, cap: Capture, request: Request) -> Discovery:
+    def _discovery(self, cap: Capture, meta: dict) -> Discovery:
         """What the spider follows: the page's links (its list's other pages included), or the stored
         ones when the server said 304; for a pager script fetched for a list page, the pages that
         running it with the page's own scripts writes."""
         if cap.payload is not None and cap.status == 200 and not cap.error:
             try:
-                page_html = request.meta.get("govarchive_pager_html")
+                page_html = meta.get("govarchive_pager_html")
                 if page_html is not None:  # this payload is the script a list page's pager needs
                     script = decode_html(cap.payload, "text/javascript; charset=utf-8")[0]
-                    pager = discover(page_html, request.meta["govarchive_pager_for"], extra_scripts=[script])
+                    pager = discover(page_html, meta["govarchive_pager_for"], extra_scripts=[script])
                     return Discovery(links=pager.pages, posts=pager.posts, pager=pager)
-                found = page_discovery(cap.payload, cap.url, cap.content_type)
-                if found.scripts:
-                    request.meta["govarchive_html"] = decode_html(cap.payload, cap.content_type)[0]
+                found = page_discovery(cap.payload, cap.url, cap.content_type, self.max_list_pages)
+                if found.scripts or found.render:
+                    meta["govarchive_html"] = decode_html(cap.payload, cap.content_type)[0]
                 return found
             except Exception:  # noqa: BLE001 - a page whose links cannot be read still gets archived
                 logger.warning("could not read the links of %s", cap.url, exc_info=True)

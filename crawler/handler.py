@@ -53,7 +53,9 @@ class _RecordingAgent(http11._ScrapyAgent):
 
 
 class ArchivingDownloadHandler(http11.HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 handler, keeping the reason phrase and connection headers."""
+    """Scrapy's HTTP/1.1 handler, keeping the reason phrase and connection headers; requests marked
+    ``playwright`` go to a browser (scrapy-playwright, started on the first such request only, so a
+    crawl that renders nothing never starts one)."""
 
     def __init__(self, crawler) -> None:  # noqa: ANN001
         super().__init__(crawler)
@@ -61,6 +63,27 @@ class ArchivingDownloadHandler(http11.HTTP11DownloadHandler):
         # The handler builds its agent from this module-level name; point it at the subclass.
         # Scrapy runs downloads on one reactor thread, so this is set once and read by each download.
         http11._ScrapyAgent = _RecordingAgent
+        self._crawler = crawler
+        self._browser = None
+
+    async def download_request(self, request):  # noqa: ANN001, ANN201
+        if request.meta.get("playwright"):
+            return await (await self._browser_handler()).download_request(request)
+        return await super().download_request(request)
+
+    async def _browser_handler(self):  # noqa: ANN202
+        if self._browser is None:
+            from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+            browser = ScrapyPlaywrightDownloadHandler(self._crawler)
+            await browser._launch()
+            self._browser = browser
+        return self._browser
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+        await super().close()
 
 
 def wire_extras(response) -> tuple[str | None, list[tuple[str, str]]]:  # noqa: ANN001

@@ -12,6 +12,7 @@ or writes a million links is stopped, with the reason.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -57,6 +58,10 @@ var setInterval = function () { return 0; }, clearTimeout = function () {}, clea
 function alert() {} function confirm() { return true; } function open(u) { if (u) __nav.push(String(u)); }
 var $ = __any, jQuery = __any, XMLHttpRequest = function () { return __any; }, fetch = function () { return __any; };
 var console = { log: function () {}, warn: function () {}, error: function () {} };
+// A page reads variables its other scripts define: an unknown name is undefined, not an error
+// that ends the script (each script runs inside with (__scope)).
+var __scope = new Proxy({}, { has: function (t, k) { return typeof k === "string" && !(k in globalThis); },
+  get: function () { return undefined; }, set: function (t, k, v) { globalThis[k] = v; return true; } });
 """
 
 _RESULT = "JSON.stringify({out: __out.join('\\n'), nav: __nav, calls: __calls})"
@@ -79,13 +84,22 @@ def run_scripts(scripts: list[str], base: str, *, stubs: tuple[str, ...] = ("cre
     of ``calls`` (expressions such as ``goPage(3)``); functions named in ``stubs`` are replaced by
     recorders (``createPageHTML`` is the TRS pager, whose URL convention is known).
     """
+    try:
+        import asyncio
+
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass  # no event loop here: run in this thread
+    else:  # mini-racer refuses timeouts inside a running event loop (the crawl's reactor): a thread
+        return _pool().submit(run_scripts, scripts, base, stubs=stubs, calls=calls, time_limit=time_limit,
+                              memory_limit=memory_limit).result()
     from py_mini_racer import MiniRacer
 
     prelude = _PRELUDE % {"max_output": MAX_OUTPUT, "max_calls": MAX_CALLS}
     stub_code = "".join(f"function {name}() {{ __call({json.dumps(name)}, arguments); }}\n" for name in stubs)
     body = [f"var __base = {json.dumps(base)};", prelude]
     for code in scripts:
-        body.append("try {" + code + "\n} catch (e) { if (String(e).indexOf('__too') >= 0) throw e; }")
+        body.append("try { with (__scope) {" + code + "\n} } catch (e) { if (String(e).indexOf('__too') >= 0) throw e; }")
         body.append(stub_code)  # a page's own definition of a stubbed pager must not replace the recorder
     for expr in calls or []:
         body.append("try {" + expr + "\n} catch (e) { if (String(e).indexOf('__too') >= 0) throw e; }")
@@ -106,6 +120,13 @@ def run_scripts(scripts: list[str], base: str, *, stubs: tuple[str, ...] = ("cre
     if result.error:
         log.warning("pager script on %s stopped: %s", base, result.error)
     return result
+
+
+@functools.cache
+def _pool():  # noqa: ANN202
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="govarchive-jsbox")
 
 
 def _reason(exc: BaseException) -> str:

@@ -8,11 +8,12 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from .pager import Pager, discover, json_pages
+from .pager import MAX_PAGES, Pager, discover, json_pages, wants_browser
 
 ATTACHMENT_EXTS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "ofd", "zip", "rar", "7z",
                    "ppt", "pptx", "txt", "csv")
-_NOT_LINKS = re.compile(r"^\s*(javascript:|mailto:|tel:|#|data:|about:|file:)|\{\{|el\.url|qzbFile|\$\{", re.I)
+_NOT_LINKS = re.compile(r"^\s*(javascript:|mailto:|tel:|#|data:|about:|file:)|\{\{|el\.url|qzbFile|\$\{|"
+                        r"['\"]\s*\+|\+\s*['\"]", re.I)  # placeholders, and string concatenation in scripts
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 
 
@@ -130,6 +131,8 @@ class Discovery:
     posts: list[tuple[str, str]] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)
     pager: Pager | None = None
+    dynamic: bool = False  # the page's scripts fetch data (XHR, fetch, a Vue/React app)
+    render: bool = False  # …and it links no document: its list exists only in a browser
 
 
 def anchor_urls(html: str, base: str) -> list[str]:
@@ -149,13 +152,14 @@ def anchor_urls(html: str, base: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def html_discovery(html: str, base: str, run_scripts: bool = True) -> Discovery:
+def html_discovery(html: str, base: str, run_scripts: bool = True, max_pages: int = MAX_PAGES) -> Discovery:
     """Anchors, then every other page of the list the page belongs to (pipelines/pager.py)."""
     found = Discovery(links=anchor_urls(html, base))
     if _MAY_PAGE.search(html):
-        found.pager = discover(html, base, run_scripts=run_scripts)
+        found.pager = discover(html, base, run_scripts=run_scripts, max_pages=max_pages)
         found.links = list(dict.fromkeys(found.links + found.pager.pages))
         found.posts, found.scripts = found.pager.posts, found.pager.scripts
+    found.dynamic, found.render = wants_browser(html, base, found.links)
     return found
 
 
@@ -164,10 +168,10 @@ def html_links(html: str, base: str) -> list[str]:
     return html_discovery(html, base).links
 
 
-def json_discovery(data: object, url: str) -> tuple[list[dict], Discovery]:
+def json_discovery(data: object, url: str, max_pages: int = MAX_PAGES) -> tuple[list[dict], Discovery]:
     """A JSON list API's items, and its links: the items' URLs and its other pages."""
     items, links = json_items(data, url)
-    pager = json_pages(data, url, len(items))
+    pager = json_pages(data, url, len(items), max_pages)
     return items, Discovery(links=list(dict.fromkeys(links + pager.pages)), pager=pager)
 
 
@@ -208,7 +212,7 @@ def sitemap_urls(body: bytes, url: str) -> list[str] | None:
     return [u for u in (clean_url(url, unescape(m)) for m in _LOC.findall(text)) if u]
 
 
-def page_discovery(body: bytes, url: str, content_type: str | None) -> Discovery:
+def page_discovery(body: bytes, url: str, content_type: str | None, max_pages: int = MAX_PAGES) -> Discovery:
     """Where a fetched payload leads, for the crawler: HTML pages, JSON list APIs, Hanweb record
     answers; none from files."""
     from .decode import decode_html
@@ -218,7 +222,8 @@ def page_discovery(body: bytes, url: str, content_type: str | None) -> Discovery
         import json
 
         try:
-            return json_discovery(json.loads(decode_html(body, "application/json; charset=utf-8")[0]), url)[1]
+            return json_discovery(json.loads(decode_html(body, "application/json; charset=utf-8")[0]), url,
+                                  max_pages)[1]
         except ValueError:
             return Discovery()
     located = sitemap_urls(body, url)
@@ -231,7 +236,7 @@ def page_discovery(body: bytes, url: str, content_type: str | None) -> Discovery
         return Discovery(links=anchor_urls(fragment, url)) if fragment else Discovery()
     if attachment_type(url) or (ctype and not ctype.startswith(("text/html", "application/xhtml", "text/plain"))):
         return Discovery()
-    return html_discovery(decode_html(body, content_type)[0], url)
+    return html_discovery(decode_html(body, content_type)[0], url, max_pages=max_pages)
 
 
 def page_links(body: bytes, url: str, content_type: str | None) -> list[str]:

@@ -156,12 +156,15 @@ def _create_page_html(pager: Pager, html: str, url: str, inline: list[str], run_
     if not calls:
         return
     found = []
+    code = "\n".join(inline)
+    resolved = False
     for args in calls:
-        parts = [_LITERAL.match(a) for a in args.split(",")]
-        if parts and all(parts):
-            found.append([int(p.group(1)) if p.group(1) is not None else p.group(2) for p in parts])
+        values = [_literal(a) if _LITERAL.match(a) else _assigned_once(code, a.strip()) for a in args.split(",")]
+        if values and all(v is not None for v in values):
+            found.append(values)
+            resolved = resolved or not all(_LITERAL.match(a) for a in args.split(","))
     if found:
-        pager.hints.append("createPageHTML")
+        pager.hints.append("createPageHTML (variables)" if resolved else "createPageHTML")
     elif run_scripts:
         from .jsbox import run_scripts as run
 
@@ -185,6 +188,23 @@ def _create_page_html(pager: Pager, html: str, url: str, inline: list[str], run_
         if needed > count:  # a capped list: more items declared than its published pages hold
             pager.declared_pages = needed
             pager.probe = (urljoin(url, f"{strings[-2]}_{{n}}.{strings[-1]}"), count, min(needed, MAX_PAGES) - 1)
+
+
+def _literal(arg: str) -> int | str:
+    m = _LITERAL.match(arg)
+    return int(m.group(1)) if m.group(1) is not None else m.group(2)
+
+
+def _assigned_once(code: str, name: str) -> int | str | None:
+    """The value of ``var name = <literal>`` when the scripts assign ``name`` that once and only then
+    (a second assignment — ``if (n > 20) n = 20`` — needs the sandbox)."""
+    if not re.fullmatch(r"[A-Za-z_$][\w$]*", name):
+        return None
+    assignments = re.findall(rf"(?<![\w$.]){re.escape(name)}\s*=(?!=)\s*([^;\n]*)", code)
+    if len(assignments) != 1:
+        return None
+    value = re.sub(r"\s*//.*$", "", assignments[0]).strip()
+    return _literal(value) if _LITERAL.match(value) else None
 
 
 def _series_links(html: str, url: str) -> list[tuple[str, int, str]]:
@@ -273,9 +293,10 @@ def _script_links(pager: Pager, html: str, url: str, inline: list[str], external
     elif calls or "paging-script" in pager.hints:
         # The functions may live in a script the page loads: fetch it (same host) and run again.
         names = {c.split("(", 1)[0] for c in calls}
-        if names and not any(re.search(rf"function\s+{re.escape(n)}\b|{re.escape(n)}\s*=\s*function", s)
-                             for n in names for s in inline):
+        if names and external and not any(re.search(rf"function\s+{re.escape(n)}\b|{re.escape(n)}\s*=\s*function", s)
+                                          for n in names for s in inline):
             pager.scripts = external[:3]
+            pager.hints.append("pager script fetched")
 
 
 def _extrapolate(calls: list[str], declared: int | None) -> list[str]:
@@ -306,7 +327,8 @@ def _jpage(pager: Pager, html: str, url: str) -> None:
     group = per_page * int(_first(re.compile(r"groupSize\s*[:=]\s*['\"]?(\d{1,3})"), html) or 3)
     body = urlencode(params)
     total = pager.declared_items
-    pager.declared_pages = pager.declared_pages or -(-total // per_page)
+    pager.per_page = group  # a page of this series is a group of records, fetched in one request
+    pager.declared_pages = -(-total // group)
     for start in range(group + 1, min(total, MAX_PAGES * per_page) + 1, group):
         query = urlencode([("startrecord", start), ("endrecord", min(start + group - 1, total)),
                            ("perpage", per_page)])
@@ -353,13 +375,14 @@ def json_pages(data: object, url: str, items: int, max_pages: int = MAX_PAGES) -
     meta = _json_meta(data)
     pages = _int(meta, _PAGES_KEYS)
     total = _int(meta, _TOTAL_KEYS)
-    size = _int(meta, _SIZE_KEYS) or (items or None)
+    current = int(dict(query)[key]) if key else None
+    # Without a size field, the first page's item count is the page size (a later page may be short).
+    size = _int(meta, _SIZE_KEYS) or (items if current in (0, 1) and items else None)
     if pages is None and total is not None and size:
         pages = -(-total // size)
     pager.declared_items, pager.declared_pages, pager.per_page = total, pages, size
     if key is None or not pages:
         return pager
-    current = int(dict(query)[key])
     first = 0 if current == 0 else 1
     last = pages - 1 if first == 0 else pages
     if pages > max_pages:
@@ -372,13 +395,20 @@ def json_pages(data: object, url: str, items: int, max_pages: int = MAX_PAGES) -
 
 
 def _json_meta(data: object) -> dict:
-    """The dict holding the paging numbers: the top level, or a ``data``/``page``/``pager`` inside it."""
-    if not isinstance(data, dict):
-        return {}
-    merged = dict(data)
-    for k in ("data", "page", "pager", "pageInfo", "pagination", "result"):
-        if isinstance(data.get(k), dict):
-            merged = {**data[k], **merged}
+    """The paging numbers wherever the answer keeps them: the top level, or dicts inside it
+    (``data``, ``page``, ``pageInfo`` …), nearest first."""
+    merged: dict = {}
+    level = [data]
+    for _ in range(3):
+        nested = []
+        for node in level:
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if isinstance(v, dict):
+                        nested.append(v)
+                    else:
+                        merged.setdefault(k, v)
+        level = nested
     return merged
 
 
@@ -390,3 +420,20 @@ def _int(meta: dict, keys: tuple[str, ...]) -> int | None:
         if isinstance(v, str) and v.isdigit():
             return int(v)
     return None
+
+
+_FETCHES = re.compile(r"\bfetch\s*\(|XMLHttpRequest|\$\.(?:ajax|get|post|getJSON)\s*\(|axios\b|new\s+Vue\b|"
+                      r"createApp\s*\(|ReactDOM|angular\.module|\$http\b", re.I)
+_NOT_DOCUMENT = re.compile(r"(/|/(index|default|list|home)[\w-]*\.\w+)$", re.I)
+
+
+def wants_browser(html: str, url: str, links: list[str]) -> tuple[bool, bool]:
+    """(the page's scripts fetch data, and it links no document as well): a page of the second kind
+    has its list only in a browser (rendered then, see crawler/render.py)."""
+    inline, external = inline_scripts(html, url)
+    if not _FETCHES.search("\n".join(inline)) and not any(
+            re.search(r"vue|react|angular|app\.[0-9a-f]+\.js", u, re.I) for u in external):
+        return False, False
+    host = urlsplit(url).netloc
+    documents = [u for u in links if urlsplit(u).netloc == host and not _NOT_DOCUMENT.search(urlsplit(u).path)]
+    return True, len(documents) < 3

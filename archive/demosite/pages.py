@@ -170,7 +170,8 @@ def _list_pages(column: str, docs: list[Doc], edition: int) -> dict[str, str]:
             f'<li><a href="{doc_path(d)}" title="{html.escape(d.title)}" target="_blank">{html.escape(d.title)}</a>'
             f'<span class="date">{d.published[:10]}</span></li>' for d in chunk)
         main = (f'<div class="column"><h2 class="column-name">{name}</h2><ul class="list">{lis}</ul>'
-                f'<div class="page"><script>createPageHTML({pages}, {n}, "index", "html");</script></div></div>')
+                f'<div class="page"><script>var countPage = {pages}//共多少页\nvar currentPage = {n};//当前页\n'
+                f'createPageHTML(countPage, currentPage, "index", "html");</script></div></div>')
         out[f"{path}index{'' if n == 0 else f'_{n}'}.html"] = _page(name, edition, main, column=name)
     return out
 

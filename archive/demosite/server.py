@@ -53,6 +53,8 @@ class SiteServer:
         self.latency = latency
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, for tests
         self.fault: Callable[[str, str], str | None] | None = None
+        self.post: Callable[[str, bytes], Resource | None] | None = None  # (path with query, body)
+        self.posts: list[tuple[str, bytes]] = []
         self.not_found: Callable[[str], Resource] = lambda path: Resource(NOT_FOUND, status=404)
         self.timeout_after = 5.0
         self._gzip: dict[int, tuple[Resource, bytes]] = {}
@@ -130,11 +132,21 @@ def _handler_for(site: SiteServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802
             self._serve(head=False)
 
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            site.log("POST", self.path)
+            site.posts.append((self.path, body))
+            res = site.post(self.path, body) if site.post else None
+            if res is None:
+                res = site.not_found(self.path)
+            self._send(res.status, res.body, res.content_type, dict(res.headers), head=False)
+
         def _serve(self, head: bool) -> None:
             site.log(self.command, self.path)
             if site.latency:
                 time.sleep(site.latency)
-            path = unquote(urlsplit(self.path).path)
+            parts = urlsplit(self.path)
+            path = unquote(parts.path)
             fault = site.fault(self.command, path) if site.fault else None
             if fault == "reset":
                 self.close_connection = True
@@ -144,7 +156,9 @@ def _handler_for(site: SiteServer) -> type[BaseHTTPRequestHandler]:
             elif fault == "503":
                 return self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html",
                                   {"Retry-After": "0"}, head)
-            res = site.resolve(path)
+            res = site.resolve(f"{path}?{parts.query}") if parts.query else None  # a route of its own
+            if res is None:
+                res = site.resolve(path)
             if res is None:
                 res = site.not_found(path)
             if res.status in (301, 302, 303, 307, 308):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -14,6 +15,10 @@ from archive.capture import request_key, split_key
 from archive.db import data_dir, open_db
 from archive.scope import Scope
 from archive.soft404 import probe_url
+
+from ..render import render_request, settle
+
+logger = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 10  # seconds: a probe that hangs must not hold the crawl's start for long
 
@@ -160,7 +165,41 @@ class GovSiteSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("govarchive/links/out_of_scope")
         if found is not None:
             yield from self._pager_requests(response, found)
+            if not response.meta.get("govarchive_rendered") and self._should_render(found):
+                yield render_request(self.crawler, response.url, self.parse_rendered, self.render_failed)
         yield from self._series_probe(response)
+
+    def _should_render(self, found) -> bool:  # noqa: ANN001 - a Discovery
+        """Whether to show this page to the browser: by GOVARCHIVE_RENDER, within the crawl's budget."""
+        mode = self.settings.get("GOVARCHIVE_RENDER")
+        stats = self.crawler.stats
+        if mode == "never" or not self.settings.get("PLAYWRIGHT_LAUNCH_OPTIONS"):
+            if found.render:  # never silently: the page's documents stay out of reach
+                why = "GOVARCHIVE_RENDER is never" if mode == "never" else \
+                    "no chromium was found (install Debian's chromium or set GOVARCHIVE_CHROMIUM)"
+                if not stats.get_value("govarchive/render/unrendered"):
+                    logger.warning("a page lists its documents only in a browser and is not rendered: %s", why)
+                stats.inc_value("govarchive/render/unrendered")
+                stats.set_value("govarchive/render/unrendered_why", why)
+            return False
+        if not (found.dynamic if mode == "browser" else found.render):
+            return False
+        if (stats.get_value("govarchive/render/requested") or 0) >= self.settings.getint("GOVARCHIVE_MAX_RENDERS"):
+            stats.inc_value("govarchive/render/over_budget")
+            return False
+        stats.inc_value("govarchive/render/requested")
+        return True
+
+    async def parse_rendered(self, response: Response):  # noqa: ANN201 - an async generator of requests
+        """A page the browser rendered: once what it fetched is archived, follow where it all leads."""
+        await settle(response.meta)
+        for request in self.parse(response):
+            yield request
+
+    async def render_failed(self, failure) -> None:  # noqa: ANN001 - a Twisted Failure
+        await settle(failure.request.meta)
+        self.crawler.stats.inc_value("govarchive/render/failed")
+        logger.warning("rendering %s failed: %s", failure.request.url, failure.getErrorMessage()[:300])
 
     def _pager_requests(self, response: Response, found) -> Iterator[scrapy.Request]:  # noqa: ANN001
         """A list's pages by POST, the scripts its pager needs, and a capped list's unlinked pages."""
