@@ -1,31 +1,45 @@
-"""A small Python API for notebooks: ``Archive(path).search(...)``, ``.history(url)``, ``.diff(url)``."""
+"""The library object: one govarchive data directory and its database, everything the CLI does.
+
+>>> from archive import Archive
+>>> a = Archive("demo-data")
+>>> [r["title"] for r in a.search("法治政府", limit=3)]            # doctest: +SKIP
+>>> a.history(url)["versions"]; a.diff(url)["ops"]                  # doctest: +SKIP
+
+As sqlite-utils' CLI is a thin skin over its ``Database``, each `govarchive` command is one call
+here. The database is opened on first use (``rebuild`` and ``crawl`` need none to exist yet).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import sqlite_utils
+
 from . import queries
 from .db import data_dir, open_db, warc_dir
-from .search import search as _search
 
 
 class Archive:
-    """A govarchive data directory, opened read-only for queries.
-
-    >>> from archive import Archive
-    >>> a = Archive("demo-data")
-    >>> [r["title"] for r in a.search("法治政府", limit=3)]            # doctest: +SKIP
-    >>> a.history(url)["versions"]; a.diff(url)["ops"]                  # doctest: +SKIP
-    """
+    """A govarchive data directory: WARC files (the record of truth) and the history database."""
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = data_dir(path)
-        self.db = open_db(self.path, create=False)
+        self._db: sqlite_utils.Database | None = None
 
-    def search(self, query: str, **filters: object) -> list[dict]:
-        """Exact full-text search; filters: site, kind, since, until, field, all_versions, limit."""
-        return _search(self.db, query, **filters)
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The history database (an EmptyArchive error when there is none yet)."""
+        if self._db is None:
+            self._db = open_db(self.path, create=False)
+        return self._db
+
+    # -- reading ------------------------------------------------------------------------
+    def changes(self, since: str | None = None, kind: str | None = None, site: str | None = None,
+                include_baseline: bool = False, crawl_id: str | None = None) -> list[dict]:
+        """Change events, oldest first (a site's baseline only if asked)."""
+        return queries.changes(self.db, since=since, kind=kind, site=site, include_baseline=include_baseline,
+                               crawl_id=crawl_id)
 
     def history(self, url: str) -> dict:
         """Every capture, version and change event of one page."""
@@ -39,9 +53,11 @@ class Archive:
         """The diff between two versions (default: the last two)."""
         return queries.diff(self.db, url, old, new)
 
-    def changes(self, since: str | None = None, kind: str | None = None, site: str | None = None) -> list[dict]:
-        """Change events, oldest first."""
-        return queries.changes(self.db, since=since, kind=kind, site=site)
+    def search(self, query: str, **filters: object) -> list[dict]:
+        """Exact full-text search; filters: site, kind, since, until, field, all_versions, limit."""
+        from .search import search
+
+        return search(self.db, query, **filters)
 
     def pages(self, site: str | None = None, kind: str | None = None, state: str | None = None) -> list[dict]:
         """Pages with their state and number of versions."""
@@ -51,8 +67,63 @@ class Archive:
         """Counts per site, and WARC bytes."""
         return queries.stats(self.db, warc_sizes(self.path))
 
+    def coverage(self, site: str | None = None, crawl_id: str | None = None) -> list[dict]:
+        """Per list series: declared against reached (archive/coverage.py)."""
+        from .coverage import report
+
+        return report(self.db, site=site, crawl_id=crawl_id)
+
+    # -- writing what others read ----------------------------------------------------------
+    def report(self, out: Path, since: str | None = None, replay: str | None = None,
+               include_baseline: bool = False) -> dict:
+        """A static HTML report of changes."""
+        from .report import write_report
+
+        return write_report(self.db, out, since=since, replay=replay, include_baseline=include_baseline)
+
+    def feed(self, out: Path, since: str | None = None, include_baseline: bool = False) -> int:
+        """An Atom feed of change events; returns the number of entries."""
+        from .feed import write_feed
+
+        return write_feed(self.db, out, since=since, include_baseline=include_baseline)
+
+    def cdx(self, out: Path | None = None) -> Path:
+        """A CDXJ index of the WARC files, sorted by SURT (what pywb reads)."""
+        from .package import write_index
+
+        return write_index(self.path, out)
+
+    def export_wacz(self, out: Path, since: str | None = None, site: str | None = None) -> dict:
+        """A WACZ 1.1.1 package of the archive, or of one site or period."""
+        from .package import export_wacz
+
+        return export_wacz(self.path, out, since=since, site=site)
+
+    def rebuild(self, into: Path | None = None) -> dict:
+        """Rebuild the database from the WARC files alone (into another directory if given)."""
+        from .rebuild import rebuild
+
+        self.close()
+        return rebuild(self.path, into)
+
+    def replay(self, port: int):  # noqa: ANN201 - a subprocess.Popen
+        """Serve the archive through pywb on 127.0.0.1 (a child process the caller waits for)."""
+        from .replay import serve
+
+        return serve(self.path, port)
+
+    # -- crawling -------------------------------------------------------------------------
+    def crawl(self, urls: list[str], **options: object):  # noqa: ANN201 - a runner.CrawlSummary
+        """Crawl into this archive (once per process: Scrapy's reactor does not restart)."""
+        from .runner import run_crawl
+
+        self.close()
+        return run_crawl(self.path, urls, **options)
+
     def close(self) -> None:
-        self.db.conn.close()
+        if self._db is not None:
+            self._db.conn.close()
+            self._db = None
 
     def __enter__(self) -> Archive:
         return self

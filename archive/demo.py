@@ -35,8 +35,9 @@ def crawl_subprocess(url: str, data: Path, *extra: str) -> int:
     return subprocess.call(cmd)
 
 
-def run_demo(data: Path) -> None:
-    """Crawl edition 1, publish edition 2, crawl again; print events, the diff and next steps."""
+def run_demo(data: Path, command: str = "govarchive") -> None:
+    """Crawl edition 1, publish edition 2, crawl again; print events, the diff and next steps
+    (suggested as ``command`` …, the way the demo itself was invoked)."""
     _fresh(data)
     started = time.monotonic()
     with DemoSite(edition=1) as site:
@@ -50,7 +51,8 @@ def run_demo(data: Path) -> None:
             raise GovArchiveError("the second crawl failed")
         report = f"{site.url}zw/tzgg/content/post_{SEED_ID}.html"
     db = open_db(data, create=False)
-    events = [e for e in q.changes(db) if e["crawl_id"] != q.changes(db)[0]["crawl_id"]]
+    second = db.execute("SELECT id FROM crawls ORDER BY started DESC LIMIT 1").fetchone()[0]
+    events = q.changes(db, crawl_id=second)  # the first crawl was the site's baseline
     click.secho("\nChange events of the second crawl:", bold=True)
     for e in events:
         fields = f" fields={','.join(e['fields'])}" if e["kind"] == "changed" else ""
@@ -65,6 +67,6 @@ def run_demo(data: Path) -> None:
                 f"govarchive show {report} {d}", f"govarchive diff {report} --format json {d}",
                 f"govarchive search 法治 {d}", f"govarchive report --out demo-report {d}",
                 f"govarchive feed --out demo-changes.atom {d}", f"govarchive export wacz demo.wacz {d}",
-                f"govarchive replay --port 8080 {d}", f"govarchive stats {d}", f"govarchive reindex {d}",
+                f"govarchive replay --port 8080 {d}", f"govarchive stats {d}", f"govarchive rebuild {d}",
                 "govarchive demo-site --edition 3 --port 8000   # then crawl http://127.0.0.1:8000/ again"):
-        click.echo(f"  .venv/bin/{cmd}")
+        click.echo(f"  {cmd.replace('govarchive', command, 1)}")

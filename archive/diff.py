@@ -7,13 +7,11 @@ import logging
 import re
 from functools import lru_cache
 
-from pipelines.record import CONTENT_FIELDS
+from pipelines.record import CONTENT_FIELDS, META_FIELDS
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+|\n|$)")
 _RUNS = re.compile(r"[0-9][0-9.,%]*|[A-Za-z][A-Za-z0-9.\-_]*|\s+|[^0-9A-Za-z\s]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-META_FIELDS = ("title", "published", "source", "index_no", "category", "publisher", "written_on",
-               "doc_no", "subject", "signed_by", "signed_on", "contact", "attachments")
 
 
 @lru_cache(maxsize=1)

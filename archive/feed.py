@@ -9,7 +9,8 @@ from pathlib import Path
 import sqlite_utils
 
 from . import queries as q
-from .report import KIND_LABELS, safe_href
+from .report import safe_href
+from .vocab import EVENT_LABELS
 
 ATOM = "http://www.w3.org/2005/Atom"
 TAG_AUTHORITY = "govarchive.invalid,2024"
@@ -38,7 +39,7 @@ def build_feed(db: sqlite_utils.Database, since: str | None = None, title: str =
     ET.SubElement(author, f"{{{ATOM}}}name").text = "govarchive"
     for e in events:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        label = KIND_LABELS.get(e["kind"], e["kind"])
+        label = EVENT_LABELS.get(e["kind"], e["kind"])
         ET.SubElement(entry, f"{{{ATOM}}}title").text = f"[{label}] {e['title'] or e['url']}"
         ET.SubElement(entry, f"{{{ATOM}}}id").text = entry_id(e)
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = _iso(e["at"])

@@ -1,4 +1,4 @@
-"""Turn captures into history: pages, versions and change events. One path for live and reindex.
+"""Turn captures into history: pages, versions and change events. One path for live crawls and rebuilds.
 
 Rules (README "History"): a version is a distinct normalised content; 404/410, a site's own
 "not found" page (learned by a probe, archive/soft404.py), keyword soft 404s on pages without a
@@ -24,12 +24,10 @@ from . import soft404
 from .diff import field_changes, significance, text_ops
 from .scope import Scope
 from .search import attachments_text, dumps, index_version
+from .vocab import DOCUMENT_KINDS, GONE_STATUSES, failure_kind, is_failure
 
 log = logging.getLogger(__name__)
 
-BLOCKED_STATUSES = (412, 521, 403)
-GONE_STATUSES = (404, 410)
-DOCUMENT_KINDS = ("article", "attachment", "other")
 DEFAULT_ERROR_CRAWLS = 3
 
 
@@ -55,13 +53,6 @@ class Capture:
     location: str | None = None
     site: str | None = None
     overrides: dict = field(default_factory=dict)
-
-
-def is_failure(status: int | None, error: str | None) -> bool:
-    """True for a fetch that says nothing about the page: an error, a 5xx, 429, or an anti-bot wall."""
-    if error:
-        return True
-    return status is not None and (status >= 500 or status in BLOCKED_STATUSES or status == 429)
 
 
 def is_container_url(url: str) -> bool:
@@ -173,7 +164,7 @@ class History:
         # Failures are settled at the end of the crawl: a retry that succeeds is no event.
         if not redirect and is_failure(status, cap.error):
             if cap.error is None:
-                cap.error = "blocked" if status in BLOCKED_STATUSES else "http_error"
+                cap.error = failure_kind(status)
             self._capture_row(cap, page["id"], None)
             self.update_page(page["id"], last_status=status)
             return events

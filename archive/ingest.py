@@ -5,7 +5,7 @@ crawl's core. The crawl process writes the WARC record first, then hands the cap
 queue (a full queue slows the crawl to what the writer keeps up with, so memory stays bounded).
 The writer is the database's only writer during a crawl. If the crawl process dies (even SIGKILL),
 the writer finishes what it was handed, notices it is orphaned, and exits: what is in the WARC
-and not yet in the database is found again by `govarchive reindex`.
+and not yet in the database is recorded from the WARCs when the crawl resumes (or by `govarchive rebuild`).
 """
 
 from __future__ import annotations

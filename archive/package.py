@@ -9,7 +9,7 @@ from pathlib import Path
 from .db import open_db, warc_dir
 from .errors import GovArchiveError
 from .queries import where
-from .reindex import warc_files
+from .rebuild import warc_files
 
 
 def write_index(data: Path, out: Path | None = None, files: list[Path] | None = None) -> Path:

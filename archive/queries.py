@@ -6,13 +6,10 @@ import json
 
 import sqlite_utils
 
-from pipelines.record import stored_content
+from pipelines.record import TEXT_FIELDS, stored_content
 
 from .diff import version_diff
 from .errors import UnknownURL, UnknownVersion
-
-RECORD_FIELDS = ("title", "published", "source", "index_no", "category", "publisher", "written_on",
-                 "doc_no", "subject", "body", "signed_by", "signed_on", "contact")
 
 
 def where(*conditions: tuple[str, object], always: tuple[str, ...] = ()) -> tuple[str, list]:
@@ -89,7 +86,7 @@ def record(db: sqlite_utils.Database, url: str, number: int | None = None) -> di
     """Return the normalised record of a page version (the `govarchive show` contract)."""
     page, row = version(db, url, number)
     out = {"url": page["url"], "version": row["number"], "kind": row["kind"], "state": page["state"]}
-    out.update({k: row[k] for k in RECORD_FIELDS})
+    out.update({k: row[k] for k in TEXT_FIELDS})
     out["attachments"] = [{"name": a["name"], "url": a["url"], "type": a.get("type")}
                           for a in json.loads(row["attachments"] or "[]")]
     out["file_digest"], out["text_error"] = row["file_digest"], row["text_error"]

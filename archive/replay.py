@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .package import write_index
-from .reindex import warc_files
+from .rebuild import warc_files
 
 COLLECTION = "govarchive"
 

@@ -17,13 +17,10 @@ from urllib.parse import quote, urlsplit
 import sqlite_utils
 
 from . import queries as q
+from .vocab import EVENT_LABELS
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
-KIND_LABELS = {"archived": "基线 archived", "added": "新增 added", "changed": "修改 changed", "removed": "删除 removed",
-               "restored": "恢复 restored", "reverted": "回退 reverted", "delisted": "撤出列表 delisted",
-               "relisted": "重回列表 relisted", "moved": "迁移 moved", "error": "错误 error",
-               "blocked": "拦截 blocked"}
 
 
 def safe_href(url: str | None) -> str | None:
@@ -92,7 +89,7 @@ def _change_page(db: sqlite_utils.Database, e: dict, replay: str | None) -> str:
     silent = " · <strong>silent revision</strong>" if e["silent_revision"] else ""
     sig = f" · significance {e['significance']:.2f}" if e["significance"] is not None else ""
     head = (f'<p class="nav"><a href="../index.html">← all changes</a></p>'
-            f'<p><span class="kind {escape(e["kind"])}">{escape(KIND_LABELS.get(e["kind"], e["kind"]))}</span> '
+            f'<p><span class="kind {escape(e["kind"])}">{escape(EVENT_LABELS.get(e["kind"], e["kind"]))}</span> '
             f'{escape(e["at"][:19].replace("T", " "))} · {escape(e["site"] or "")}{silent}{sig}</p>'
             f'<p class="summary">{escape(e["summary"] or "")}</p>')
     caps = {r["number"]: r["first_seen"] for r in db.query(
@@ -121,7 +118,7 @@ def _change_page(db: sqlite_utils.Database, e: dict, replay: str | None) -> str:
 
 def summary_words(counts: dict[str, int]) -> str:
     """'3 added, 1 changed, 2 removed' — the counts of a set of events, in words, fixed order."""
-    order = list(KIND_LABELS)
+    order = list(EVENT_LABELS)
     parts = [f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda kv: (
         order.index(kv[0]) if kv[0] in order else len(order), kv[0])) if n]
     return ", ".join(parts) if parts else "no changes"
@@ -150,7 +147,7 @@ def write_report(db: sqlite_utils.Database, out: Path, since: str | None = None,
                     if e["kind"] == "changed" and e["fields"] else ""
                 rows.append(f'<li class="change" data-kind="{escape(e["kind"])}" data-site="{escape(site)}">'
                             f'<span class="time">{escape(e["at"][11:16])}</span> '
-                            f'<span class="kind {escape(e["kind"])}">{escape(KIND_LABELS.get(e["kind"], e["kind"]))}</span> '
+                            f'<span class="kind {escape(e["kind"])}">{escape(EVENT_LABELS.get(e["kind"], e["kind"]))}</span> '
                             f'<a href="changes/{e["id"]}.html">{escape(e["title"] or e["url"])}</a>{fields}{flag}</li>')
             days.append(f'<h3>{escape(day)}</h3><ul class="changes">{"".join(rows)}</ul>')
         sections.append(f'<section data-site="{escape(site)}"><h2>{escape(site)}</h2>{"".join(days)}</section>')
@@ -160,7 +157,7 @@ def write_report(db: sqlite_utils.Database, out: Path, since: str | None = None,
                 '<label>site <select id="f-site"><option value="">all</option>'
                 + "".join(f'<option value="{escape(s)}">{escape(s)}</option>' for s in sites) + "</select></label> "
                 '<label>kind <select id="f-kind"><option value="">all</option>'
-                + "".join(f'<option value="{escape(k)}">{escape(KIND_LABELS.get(k, k))}</option>' for k in kinds)
+                + "".join(f'<option value="{escape(k)}">{escape(EVENT_LABELS.get(k, k))}</option>' for k in kinds)
                 + '</select></label> <label>text <input id="f-text" type="search"></label></form>')
     summary = summary_words({k: sum(1 for e in events if e["kind"] == k) for k in kinds})
     if not include_baseline:

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 from pipelines.links import series_key
 
 from . import coverage
-from .history import BLOCKED_STATUSES, DOCUMENT_KINDS, GONE_STATUSES, is_container_url, is_failure
+from .history import is_container_url
 from .scope import Scope
+from .vocab import BLOCKED_STATUSES, DOCUMENT_KINDS, GONE_STATUSES, NOT_FETCH_ERRORS, is_failure
 
 if TYPE_CHECKING:
     from .history import History
 
-NOT_FETCH_ERRORS = ("extract_error", "redirect_loop", "out_of_scope")  # the page answered
 
 
 class Settlement:

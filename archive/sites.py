@@ -13,14 +13,16 @@ from urllib.parse import urlsplit
 from .errors import SiteProfileError
 
 KEYS = {"name", "title", "derived", "start_urls", "hosts", "prefixes", "deny", "max_depth", "schedule",
-        "settings", "extract", "ignore", "allow_private", "notify", "render"}
+        "settings", "extract", "ignore", "allow_private", "notify", "render", "contact"}
 EXTRACT_KEYS = {"title", "body"}
 
 
 def search_path() -> list[Path]:
-    """Where profiles are looked up: $GOVARCHIVE_SITES, ./sites, then the project's own sites/."""
+    """Where profiles are looked up: $GOVARCHIVE_SITES, ./sites, then the shipped ones (the package's
+    archive/profiles when installed from a wheel, the checkout's sites/ otherwise)."""
     paths = [Path(p) for p in os.environ.get("GOVARCHIVE_SITES", "").split(os.pathsep) if p]
-    paths += [Path("sites"), Path(__file__).resolve().parent.parent / "sites"]
+    here = Path(__file__).resolve().parent
+    paths += [Path("sites"), here / "profiles", here.parent / "sites"]
     seen, out = set(), []
     for p in paths:
         key = p.resolve()
@@ -130,3 +132,24 @@ def check(profile: dict, timeout: float = 10.0) -> list[tuple[str, str]]:
                 out.append((url, f"no answer: {getattr(exc, 'reason', exc)}"))
                 break
     return out
+
+
+def report(check_online: bool = False) -> list[dict]:
+    """Every profile on the search path, validated (and, online, its start URLs fetched once)."""
+    rows = []
+    for path in profile_files():
+        try:
+            p, errors = load_profile(str(path)), []
+        except SiteProfileError as exc:
+            p, errors = {"name": path.stem, "path": str(path), "start_urls": []}, [str(exc)]
+            try:
+                p.update(tomllib.loads(path.read_text("utf-8")))
+            except (OSError, tomllib.TOMLDecodeError):
+                pass
+        row = {"name": p.get("name"), "path": str(path), "valid": not errors, "errors": errors,
+               "schedule": p.get("schedule"), "start_urls": p.get("start_urls", []),
+               "derived": (p.get("derived") or "").strip()}
+        if check_online and not errors:
+            row["check"] = [{"url": u, "outcome": o} for u, o in check(p)]
+        rows.append(row)
+    return rows

@@ -1,15 +1,25 @@
-"""The govarchive Scrapy add-on: wires the archive components in with "addon" priority."""
+"""The govarchive Scrapy add-on: the archive's components and every default, in one place.
+
+Everything is set with the "addon" priority, so a project's settings, a site profile's [settings]
+and the command line still win. Order numbers beside the built-ins: HttpCompressionMiddleware is
+590, RetryMiddleware 550, RedirectMiddleware 600. Conditional headers are added late (after
+UserAgent 500) so the WARC request record shows them; back-off (570) sees a 429 before
+RetryMiddleware retries it; failures are announced at 50, after retries are exhausted. Scrapy's
+HttpCompressionMiddleware is replaced (AcceptEncodingMiddleware): bodies stay as sent; the history
+decodes them with a limit. Private addresses are refused at 60, before anything is sent.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from scrapy.settings import BaseSettings
 
-# Order numbers beside the built-ins: HttpCompressionMiddleware is 590, RetryMiddleware 550,
-# RedirectMiddleware 600. Conditional headers are added late (after UserAgent 500) so the WARC
-# request record shows them; back-off (570) sees a 429 before RetryMiddleware retries it;
-# failures are recorded at 50, after retries are exhausted. Scrapy's HttpCompressionMiddleware is
-# replaced (AcceptEncodingMiddleware): bodies stay as sent; the history decodes them with a limit.
-# Private addresses are refused at 60, before anything is sent.
+from archive import __version__
+from archive.vocab import RETRY_STATUSES
+
+log = logging.getLogger(__name__)
+
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.AcceptEncodingMiddleware": 590,
@@ -21,23 +31,65 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {"crawler.extension.ArchiveExtension": 100, "crawler.progress.ProgressExtension": 900,
               "scrapy.extensions.throttle.AutoThrottle": None, "crawler.throttle.ConditionalAutoThrottle": 0}
 
+# Every govarchive setting and its default (README, "Settings", documents each).
+DEFAULTS = {
+    "GOVARCHIVE_ENABLED": True,
+    "GOVARCHIVE_DATA": None,  # None: $GOVARCHIVE_DATA, else ./archive-data
+    "GOVARCHIVE_STATE": "archive.state.SQLiteState",  # what the crawl reads of the archive
+    "GOVARCHIVE_SITE": None,  # None: the first start URL's host
+    "GOVARCHIVE_START_URLS": [],
+    "GOVARCHIVE_CRAWL_ID": None,  # None: new, or the site's unfinished crawl (resumed)
+    "GOVARCHIVE_CONTACT": None,  # a URL or mailto: the User-Agent carries, for site operators
+    "GOVARCHIVE_WARC_PREFIX": "govarchive",
+    "GOVARCHIVE_WARC_MAX_SIZE": 1_000_000_000,
+    "GOVARCHIVE_MAX_BYTES": 32 * 1024 * 1024,  # a longer body is archived truncated
+    "GOVARCHIVE_ERROR_CRAWLS": 3,
+    "GOVARCHIVE_EXTRACT_OVERRIDES": {},
+    "GOVARCHIVE_MAX_BACKOFF": 300,  # seconds: the longest Retry-After honoured
+    "GOVARCHIVE_MISSING_RECHECK_DAYS": 7,
+    "GOVARCHIVE_INGEST_PROCESS": True,
+    "GOVARCHIVE_ALLOW_PRIVATE": False,
+    "GOVARCHIVE_ALLOW_PRIVATE_HOSTS": None,  # None: the spider's start URLs' hosts (typed by the user)
+    "GOVARCHIVE_PROGRESS": None,  # None: when stderr is a terminal
+    "GOVARCHIVE_MAX_LIST_PAGES": 500,
+    "GOVARCHIVE_RENDER": "auto",
+    "GOVARCHIVE_MAX_RENDERS": 50,
+    "GOVARCHIVE_RENDER_TIMEOUT": 20,
+    "GOVARCHIVE_CHROMIUM": None,  # None: Debian's chromium on the PATH
+    # Scrapy settings the archive components need.
+    "DOWNLOAD_HANDLERS": {"http": "crawler.handler.ArchivingDownloadHandler",
+                          "https": "crawler.handler.ArchivingDownloadHandler"},
+    "DOWNLOAD_MAXSIZE": 0,  # no cancel: GOVARCHIVE_MAX_BYTES stops the download and keeps what came
+    "DOWNLOAD_FAIL_ON_DATALOSS": False,  # keep what came; it is archived with WARC-Truncated
+    "RETRY_HTTP_CODES": list(RETRY_STATUSES),
+}
+
+
+def user_agent(contact: str | None) -> str:
+    """govarchive's User-Agent: the contact a site operator can write to, when one is set."""
+    who = f"+{contact}; " if contact else ""
+    return f"govarchive/{__version__} ({who}archiving public disclosure pages)"
+
 
 class GovArchiveAddon:
-    """Add the WARC/history extension and the conditional-request middleware."""
+    """Add the archive's components and defaults."""
 
     def update_settings(self, settings: BaseSettings) -> None:
-        for key, components in (("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES),
-                                ("EXTENSIONS", EXTENSIONS)):
+        for key, components in (("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES), ("EXTENSIONS", EXTENSIONS)):
             current = settings.getdict(key)
             for path, order in components.items():
                 if order is None or path not in current:
                     current[path] = order
             settings.set(key, current, "addon")
+        for key, value in DEFAULTS.items():
+            settings.set(key, value, "addon")
+        settings.set("USER_AGENT", user_agent(settings.get("GOVARCHIVE_CONTACT")), "addon")
         # The browser for lists that exist only in one: Debian's chromium, never a downloaded one.
         if settings.get("GOVARCHIVE_RENDER") != "never":
             from .render import chromium_path, playwright_settings
 
             executable = chromium_path(settings.get("GOVARCHIVE_CHROMIUM"))
             if executable:
-                for key, value in playwright_settings(executable, settings.getfloat("GOVARCHIVE_RENDER_TIMEOUT")).items():
+                timeout = settings.getfloat("GOVARCHIVE_RENDER_TIMEOUT")
+                for key, value in playwright_settings(executable, timeout).items():
                     settings.set(key, value, "addon")

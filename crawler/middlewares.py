@@ -6,11 +6,21 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request
 
-from archive.db import data_dir, open_db
+from archive.capture import request_key
+from archive.vocab import (
+    BACKOFF_STATUSES,
+    STAT_BACKOFFS,
+    STAT_CONDITIONAL,
+    STAT_ERRORS,
+    STAT_MAX_BACKOFF,
+)
+
+from .signals import fetch_failed
+from .state import archive_state
 
 
 class ConditionalRequestMiddleware:
-    """Send If-None-Match / If-Modified-Since from the last full capture of each URL."""
+    """Send If-None-Match / If-Modified-Since from the last capture of each URL that had content."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -22,38 +32,24 @@ class ConditionalRequestMiddleware:
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw
 
-    def spider_opened(self, spider) -> None:  # noqa: ANN001
-        path = data_dir(self.crawler.settings.get("GOVARCHIVE_DATA"))
-        if not (path / "govarchive.db").exists():
-            return
-        db = open_db(path)
-        try:
-            # Validators of the newest capture with content per URL: a 304 then confirms the current
-            # version. (A soft 404 page answered 200 too, but a 304 to its validators would "restore"
-            # a page that is still gone.)
-            for url, etag, modified in db.execute(
-                    "SELECT url, etag, last_modified FROM captures WHERE id IN (SELECT max(id) FROM captures "
-                    "WHERE status = 200 AND version_id IS NOT NULL GROUP BY url)"):
-                if etag or modified:
-                    self.validators[url] = (etag, modified)
-        finally:
-            db.conn.close()
+    def spider_opened(self, spider=None) -> None:  # noqa: ANN001
+        self.validators = archive_state(self.crawler).validators()
 
     def process_request(self, request: Request, spider=None):  # noqa: ANN001, ANN201
         if request.meta.get("govarchive_unconditional"):
             return None
-        etag, modified = self.validators.get(request.url, (None, None))
+        etag, modified = self.validators.get(request_key(request.url, request.method, request.body), (None, None))
         if etag and b"If-None-Match" not in request.headers:
             request.headers[b"If-None-Match"] = etag
         if modified and b"If-Modified-Since" not in request.headers:
             request.headers[b"If-Modified-Since"] = modified
         if etag or modified:
-            self.crawler.stats.inc_value("govarchive/conditional_requests")
+            self.crawler.stats.inc_value(STAT_CONDITIONAL)
         return None
 
 
 class FailureRecorderMiddleware:
-    """Hand a download that failed for good (after retries) to the archive extension."""
+    """Announce a download that failed for good (after retries): the archive records it (a signal)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -62,18 +58,8 @@ class FailureRecorderMiddleware:
     def from_crawler(cls, crawler: Crawler) -> FailureRecorderMiddleware:
         return cls(crawler)
 
-    def _archive(self):  # noqa: ANN202
-        from .extension import ArchiveExtension
-
-        for ext in self.crawler.extensions.middlewares:
-            if isinstance(ext, ArchiveExtension):
-                return ext
-        return None
-
     def process_exception(self, request: Request, exception: BaseException, spider=None):  # noqa: ANN001, ANN201
-        ext = self._archive()
-        if ext is not None:
-            ext.record_failure(request, exception)
+        self.crawler.signals.send_catch_log(signal=fetch_failed, request=request, exception=exception)
         return None
 
 
@@ -85,11 +71,11 @@ class BackoffMiddleware:
     asked. AutoThrottle brings the delay back down as good responses come in.
     """
 
-    STATUSES = frozenset({429, 500, 502, 503, 504, 412, 521, 522, 524})
+    STATUSES = BACKOFF_STATUSES
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.max_delay = crawler.settings.getfloat("GOVARCHIVE_MAX_BACKOFF", 300.0)
+        self.max_delay = crawler.settings.getfloat("GOVARCHIVE_MAX_BACKOFF")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffMiddleware:
@@ -110,8 +96,8 @@ class BackoffMiddleware:
                 slot.randomize_delay = False
         if delay > slot.delay:
             slot.delay = delay
-            self.crawler.stats.inc_value("govarchive/backoffs")
-            self.crawler.stats.max_value("govarchive/max_backoff_s", delay)
+            self.crawler.stats.inc_value(STAT_BACKOFFS)
+            self.crawler.stats.max_value(STAT_MAX_BACKOFF, delay)
         return response
 
     def _slot(self, request: Request):  # noqa: ANN202
@@ -147,13 +133,11 @@ class AcceptEncodingMiddleware:
     """
 
     def __init__(self) -> None:
-        codings = [b"gzip", b"deflate"]
-        try:
-            import brotli  # noqa: F401
+        from archive.capture import _google_brotli
 
+        codings = [b"gzip", b"deflate"]
+        if _google_brotli() is not None:  # what the history can undo with a size limit
             codings.append(b"br")
-        except ImportError:  # pragma: no cover - brotli comes with Scrapy's dependencies
-            pass
         self.value = b", ".join(codings)
 
     def process_request(self, request: Request, spider=None):  # noqa: ANN001, ANN201
@@ -214,7 +198,7 @@ class PrivateAddressMiddleware:
         if host not in self.cache:
             self.cache[host] = is_private_host(host)
         if self.cache[host]:
-            self.crawler.stats.inc_value("govarchive/errors/private_address")
+            self.crawler.stats.inc_value(STAT_ERRORS.format("private_address"))
             raise IgnoreRequest(f"private address refused: {host}")
         return None
 

@@ -15,7 +15,8 @@ class ProgressExtension:
     """Redraw one status line a second while the crawl runs."""
 
     def __init__(self, crawler: Crawler) -> None:
-        if not crawler.settings.getbool("GOVARCHIVE_PROGRESS", sys.stderr.isatty()):
+        wanted = crawler.settings.get("GOVARCHIVE_PROGRESS")  # None: when stderr is a terminal
+        if not (sys.stderr.isatty() if wanted is None else crawler.settings.getbool("GOVARCHIVE_PROGRESS")):
             raise NotConfigured  # no terminal: quiet, as a pipe or a log file wants
         from rich.console import Console
 

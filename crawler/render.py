@@ -17,16 +17,15 @@ import asyncio
 import logging
 import shutil
 
-from scrapy import Request, signals  # noqa: F401 - signals documents where BROWSER_RESPONSE belongs
+from scrapy import Request
 from scrapy.crawler import Crawler
 
 from archive.warc import Exchange, warc_date
 
+from .signals import browser_response
+
 log = logging.getLogger(__name__)
 
-# Signal sent for each response the browser received: ``exchange`` (an Exchange); receivers return
-# a pipelines.links.Discovery of where it leads (the archive extension archives it).
-BROWSER_RESPONSE = object()
 KEEP = frozenset({"document", "xhr", "fetch", "script", "stylesheet", "other"})
 SKIP = frozenset({"image", "media", "font"})
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -97,7 +96,7 @@ async def _capture(crawler: Crawler, response, request: Request) -> None:  # noq
                   request_headers=[(h["name"], h["value"]) for h in sent if not h["name"].startswith(":")],
                   request_body=response.request.post_data_buffer or b"",
                   ip_address=server["ipAddress"] if server else None, date=warc_date())
-    for _, found in crawler.signals.send_catch_log(signal=BROWSER_RESPONSE, exchange=ex):
+    for _, found in crawler.signals.send_catch_log(signal=browser_response, exchange=ex):
         links = getattr(found, "links", None)
         if links:
             request.meta.setdefault("govarchive_browser_links", []).extend(links)

@@ -13,6 +13,10 @@ from .normalize import apply_ignore, canonical_url
 CONTENT_FIELDS = ("title", "published", "source", "index_no", "category", "publisher",
                   "written_on", "doc_no", "subject", "body", "signed_by", "signed_on",
                   "contact", "attachments", "file_digest")
+# The text fields of a record (what `show` prints), and the fields beside the body (what a
+# metadata change touches).
+TEXT_FIELDS = tuple(f for f in CONTENT_FIELDS if f not in ("attachments", "file_digest"))
+META_FIELDS = tuple(f for f in CONTENT_FIELDS if f not in ("body", "file_digest"))
 
 
 @dataclass

@@ -103,10 +103,10 @@ def table_rows(db_path: Path) -> dict[str, list[tuple]]:
     return out
 
 
-def reindex_differences(data: Path, tmp: Path) -> list[str]:
+def rebuild_differences(data: Path, tmp: Path) -> list[str]:
     """Rebuild the database from the WARCs alone and list every row that differs from the live one."""
     rebuilt = tmp / "rebuilt"
-    proc = subprocess.run([sys.executable, "-m", "archive.cli", "reindex", "--into", str(rebuilt), "--data", str(data)],
+    proc = subprocess.run([sys.executable, "-m", "archive.cli", "rebuild", "--into", str(rebuilt), "--data", str(data)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         return [f"reindex exited {proc.returncode}: {proc.stderr[-1500:]}"]
@@ -146,4 +146,4 @@ def run(seed: int, editions: int, tmp: Path, docs: int = 24) -> tuple[Score, lis
                 score.missing["crawl"] += 1
         if not score.ok():
             score.details += site.oplog
-    return score, reindex_differences(data, tmp)
+    return score, rebuild_differences(data, tmp)

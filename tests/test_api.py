@@ -29,8 +29,10 @@ def test_archive_api(demo_data):
 
 
 def test_archive_on_missing_dir(tmp_path):
+    archive = Archive(tmp_path / "none")  # nothing is opened until asked (a crawl creates it)
     with pytest.raises(EmptyArchive):
-        Archive(tmp_path / "none")
+        archive.stats()
+    assert not (tmp_path / "none").exists()
 
 
 def test_pages_and_stats_commands(demo_data):

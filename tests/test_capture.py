@@ -130,7 +130,7 @@ def test_wacz_export_validates(captured, tmp_path):
 
 def test_cdxj_sorted_by_surt(captured):
     data, _ = captured
-    path = Path(cli("index", data=data).stdout.strip())
+    path = Path(cli("cdx", data=data).stdout.strip())
     keys = [line.split(" ", 2)[:2] for line in path.read_text().splitlines()]
     assert keys == sorted(keys) and len(keys) > 8
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .conftest import DATA, cli
+from .conftest import DATA, cli, cli_json
 
 
 def test_extract_json():
@@ -41,8 +41,27 @@ def test_every_command_is_in_the_readme():
     from archive.cli import main
 
     readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
-    for name in main.commands:
-        assert f"govarchive {name}" in readme, name
+    for name, command in main.commands.items():
+        if not command.hidden:  # old names kept for a release say what they are now called
+            assert f"govarchive {name}" in readme, name
+
+
+def test_old_command_names_still_work_and_say_their_new_name(demo_data, tmp_path):
+    data, _ = demo_data
+    proc = cli("index", "--out", str(tmp_path / "x.cdxj"), data=data)
+    assert "now `govarchive cdx`" in proc.stderr and (tmp_path / "x.cdxj").stat().st_size > 0
+    proc = cli("reindex", "--into", str(tmp_path / "db"), data=data)
+    assert "now `govarchive rebuild`" in proc.stderr and (tmp_path / "db" / "govarchive.db").exists()
+
+
+def test_json_and_csv_come_from_one_decorator(demo_data):
+    import csv
+    import io
+
+    data, _ = demo_data
+    rows = cli_json("pages", "--kind", "article", data=data)
+    table = list(csv.DictReader(io.StringIO(cli("pages", "--kind", "article", "--csv", data=data).stdout)))
+    assert [r["url"] for r in table] == [r["url"] for r in rows] and len(rows) >= 40
 
 
 def test_scrapy_crawl_from_the_project_root(tmp_path, site):
@@ -57,3 +76,17 @@ def test_scrapy_crawl_from_the_project_root(tmp_path, site):
                    capture_output=True, timeout=180)
     stats = cli_json("stats", data=data)
     assert stats["changes_by_kind"]["archived"] >= 40 and stats["warc_files"] == 1
+
+
+def test_the_demo_shows_the_second_crawls_events_and_suggests_commands_as_invoked(tmp_path):
+    proc = cli("demo", "--data", str(tmp_path / "demo-data"), timeout=300)
+    out = proc.stdout
+    section = out.split("Change events of the second crawl:", 1)[1].split("Diff of", 1)[0]
+    for kind in ("added", "changed", "removed", "delisted"):
+        assert f"  {kind} " in section, section
+    assert "silent_revision" in section and "archived" not in section  # the baseline is not news
+    assert "[-48-]{+84+}" in out
+    # Run as `python -m archive.cli`, it suggests exactly that (not a `.venv/bin/govarchive` it was not run as).
+    import sys
+
+    assert f"{sys.executable} -m archive.cli changes --data" in out and "bin/govarchive" not in out

@@ -151,7 +151,7 @@ def test_recrawl_of_unchanged_site_sends_conditional_requests_and_writes_little(
 
 
 def test_reindex_equals_live(crawled, tmp_path):
-    cli("reindex", "--into", str(tmp_path), data=crawled["data"])
+    cli("rebuild", "--into", str(tmp_path), data=crawled["data"])
     live = sqlite3.connect(crawled["data"] / "govarchive.db")
     rebuilt = sqlite3.connect(tmp_path / "govarchive.db")
     for sql in ("SELECT url, kind, state, listed, title FROM pages ORDER BY url",

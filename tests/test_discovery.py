@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from .conftest import cli, cli_json
-from .oracle import reindex_differences
+from .oracle import rebuild_differences
 from .pagersites import PagerSite
 
 FORMS = ["literal", "variables", "arithmetic", "capped", "capped-unlinked", "count-text", "query", "select",
@@ -74,7 +74,7 @@ def test_jpage_later_groups_are_posted_and_archived(tmp_path):
     row = next(r for r in cli_json("coverage", data=data) if r["series"].endswith("/col/c1/index.html"))
     assert row["items_declared"] == 40 and row["items_listed"] == 40 and "jpage" in row["hints"]
     assert cli_json("pages", "--kind", "list", data=data)  # the POST answers are list pages of their own
-    assert reindex_differences(data, tmp_path) == []  # each POST's form body is read back from its request record
+    assert rebuild_differences(data, tmp_path) == []  # each POST's form body is read back from its request record
 
 
 def test_a_pager_that_leads_nowhere_is_a_warning(tmp_path):

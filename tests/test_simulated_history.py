@@ -19,7 +19,7 @@ import time
 import pytest
 
 from .conftest import ROOT, cli, cli_json
-from .oracle import crawl, profile, reindex_differences, run, table_rows
+from .oracle import crawl, profile, rebuild_differences, run, table_rows
 from .simsite import EvolvingSite
 
 
@@ -56,7 +56,7 @@ def test_two_crawls_of_two_sites_share_a_data_directory(tmp_path):
                                                                                         ("two", "finished")]
     # Rebuilt from the interleaved files of the two crawls: the same rows (by their natural keys).
     rebuilt = tmp_path / "rebuilt"
-    cli("reindex", "--into", str(rebuilt), data=data)
+    cli("rebuild", "--into", str(rebuilt), data=data)
     live, again = table_rows(data / "govarchive.db"), table_rows(rebuilt / "govarchive.db")
     for table, key in (("captures", 11), ("versions", 3), ("changes", 2)):
         strip = (lambda rows, k=key: sorted(map(str, (r[1:] for r in rows)))) if table != "versions" else \
@@ -124,4 +124,4 @@ def test_unreadable_attachments_reach_the_history_and_reindex_goes_on(tmp_path):
         assert rec["kind"] == "attachment" and (reason is None) == (rec["text_error"] is None), rec
         if reason:
             assert reason in rec["text_error"] and rec["file_digest"].startswith("sha1:")
-    assert reindex_differences(data, tmp_path) == []
+    assert rebuild_differences(data, tmp_path) == []

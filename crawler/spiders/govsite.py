@@ -12,11 +12,12 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from archive.capture import request_key, split_key
-from archive.db import data_dir, open_db
 from archive.scope import Scope
 from archive.soft404 import probe_url
+from archive.vocab import STAT_ERRORS, STAT_LINKS_OUT_OF_SCOPE, STAT_PROBED_PAGES, STAT_RENDER
 
 from ..render import render_request, settle
+from ..state import archive_state
 
 logger = logging.getLogger(__name__)
 
@@ -119,28 +120,16 @@ class GovSiteSpider(scrapy.Spider):
     def _archive_state(self) -> tuple[list[str], list[tuple[str, int]]]:
         """Every page the archive knows in scope (deletions show only if we ask again), and what a
         killed crawl of this site had queued; ``self.done`` gets what it already captured."""
-        from archive import frontier
         from crawler.extension import site_of
 
-        self.done: set[str] = set()
+        state = archive_state(self.crawler)
         self.seen: set[str] = set()  # URLs already requested: no Request object built twice
-        path = data_dir(self.settings.get("GOVARCHIVE_DATA"))
-        if not (path / "govarchive.db").exists():
-            return [], []
-        db = open_db(path)
-        try:
-            rows = db.execute("SELECT url FROM pages WHERE state != 'missing' ORDER BY id").fetchall()
-            crawl_id = frontier.unfinished_crawl(db, site_of(self))
-            pending = frontier.pending(db, crawl_id) if crawl_id else []
-            self.done = frontier.done_urls(db, crawl_id) if crawl_id else set()
-            # Links that only ever answered 404 are checked again after a while, not every crawl.
-            days = self.settings.getint("GOVARCHIVE_MISSING_RECHECK_DAYS", 7)
-            self.done |= {u for (u,) in db.execute(
-                "SELECT url FROM pages WHERE state = 'missing' AND last_seen >= strftime('%Y-%m-%dT%H:%M:%S', "
-                "'now', ?)", [f"-{days} days"])}
-        finally:
-            db.conn.close()
-        return [u for (u,) in rows if self.scope.allows(u)], pending
+        crawl_id = state.unfinished_crawl(site_of(self))
+        pending = state.pending(crawl_id) if crawl_id else []
+        self.done: set[str] = state.done(crawl_id) if crawl_id else set()
+        # Links that only ever answered 404 are checked again after a while, not every crawl.
+        self.done |= state.recently_missing(self.settings.getint("GOVARCHIVE_MISSING_RECHECK_DAYS"))
+        return state.known(self.scope.allows), pending
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         if 300 <= response.status < 400 and response.status != 304:
@@ -149,24 +138,29 @@ class GovSiteSpider(scrapy.Spider):
                 target = urljoin(response.url, location.decode("latin-1"))
                 chain = [*response.meta.get("govarchive_chain", []), response.url]
                 if target in chain or len(chain) > 10:
-                    self.crawler.stats.inc_value("govarchive/errors/redirect_loop")
+                    self.crawler.stats.inc_value(STAT_ERRORS.format("redirect_loop"))
                 elif self.scope.allows(target) and target not in self.done:
                     yield self._request(target, govarchive_chain=chain)
                 elif not self.scope.allows(target):
-                    self.crawler.stats.inc_value("govarchive/errors/out_of_scope")
+                    self.crawler.stats.inc_value(STAT_ERRORS.format("out_of_scope"))
             return
         found = response.meta.get("govarchive_discovery")
-        for url in found.links if found is not None else response.meta.get("govarchive_links", ()):
+        if found is None:  # nothing archived this response (GOVARCHIVE_ENABLED off): read it here
+            from crawler.discovery import response_discovery
+            from crawler.extension import exchange_from
+
+            found = response_discovery(exchange_from(response, response.request),
+                                       self.settings.getint("GOVARCHIVE_MAX_LIST_PAGES"))
+        for url in found.links:
             if url in self.done or url in self.seen:
                 continue
             if self.scope.allows(url):
                 yield self._request(url)
             else:
-                self.crawler.stats.inc_value("govarchive/links/out_of_scope")
-        if found is not None:
-            yield from self._pager_requests(response, found)
-            if not response.meta.get("govarchive_rendered") and self._should_render(found):
-                yield render_request(self.crawler, response.url, self.parse_rendered, self.render_failed)
+                self.crawler.stats.inc_value(STAT_LINKS_OUT_OF_SCOPE)
+        yield from self._pager_requests(response, found)
+        if not response.meta.get("govarchive_rendered") and self._should_render(found):
+            yield render_request(self.crawler, response.url, self.parse_rendered, self.render_failed)
         yield from self._series_probe(response)
 
     def _should_render(self, found) -> bool:  # noqa: ANN001 - a Discovery
@@ -177,17 +171,17 @@ class GovSiteSpider(scrapy.Spider):
             if found.render:  # never silently: the page's documents stay out of reach
                 why = "GOVARCHIVE_RENDER is never" if mode == "never" else \
                     "no chromium was found (install Debian's chromium or set GOVARCHIVE_CHROMIUM)"
-                if not stats.get_value("govarchive/render/unrendered"):
+                if not stats.get_value(STAT_RENDER.format("unrendered")):
                     logger.warning("a page lists its documents only in a browser and is not rendered: %s", why)
-                stats.inc_value("govarchive/render/unrendered")
-                stats.set_value("govarchive/render/unrendered_why", why)
+                stats.inc_value(STAT_RENDER.format("unrendered"))
+                stats.set_value(STAT_RENDER.format("unrendered_why"), why)
             return False
         if not (found.dynamic if mode == "browser" else found.render):
             return False
-        if (stats.get_value("govarchive/render/requested") or 0) >= self.settings.getint("GOVARCHIVE_MAX_RENDERS"):
-            stats.inc_value("govarchive/render/over_budget")
+        if (stats.get_value(STAT_RENDER.format("requested")) or 0) >= self.settings.getint("GOVARCHIVE_MAX_RENDERS"):
+            stats.inc_value(STAT_RENDER.format("over_budget"))
             return False
-        stats.inc_value("govarchive/render/requested")
+        stats.inc_value(STAT_RENDER.format("requested"))
         return True
 
     async def parse_rendered(self, response: Response):  # noqa: ANN201 - an async generator of requests
@@ -198,7 +192,7 @@ class GovSiteSpider(scrapy.Spider):
 
     async def render_failed(self, failure) -> None:  # noqa: ANN001 - a Twisted Failure
         await settle(failure.request.meta)
-        self.crawler.stats.inc_value("govarchive/render/failed")
+        self.crawler.stats.inc_value(STAT_RENDER.format("failed"))
         logger.warning("rendering %s failed: %s", failure.request.url, failure.getErrorMessage()[:300])
 
     def _pager_requests(self, response: Response, found) -> Iterator[scrapy.Request]:  # noqa: ANN001
@@ -224,7 +218,7 @@ class GovSiteSpider(scrapy.Spider):
         if n > last or not self.scope.allows(url):
             return
         self._series[url] = (template, n, last)
-        self.crawler.stats.inc_value("govarchive/coverage/probed_pages")
+        self.crawler.stats.inc_value(STAT_PROBED_PAGES)
         if url not in self.seen and url not in self.done:
             yield self._request(url, govarchive_series=True)
 

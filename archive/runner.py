@@ -1,7 +1,9 @@
-"""Run one crawl in this process (Scrapy's reactor runs once per process: the CLI is that process)."""
+"""Start one crawl in this process — the one module of archive/ that imports Scrapy (its reactor runs
+once per process: the CLI is that process)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from dataclasses import dataclass, field
@@ -12,6 +14,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from .errors import GovArchiveError
+
+log = logging.getLogger("govarchive")
 
 
 @dataclass
@@ -78,7 +82,8 @@ class CrawlSummary:
 
 def build_settings(data: Path, urls: list[str], *, site: str | None = None, concurrency: int | None = None,
                    max_pages: int | None = None, profile: dict | None = None,
-                   extra: dict | None = None, user_urls: list[str] | None = None) -> Settings:
+                   extra: dict | None = None, user_urls: list[str] | None = None,
+                   contact: str | None = None) -> Settings:
     """Return the Scrapy settings of one crawl: the project's, then the site profile's, then the CLI's."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
@@ -98,6 +103,9 @@ def build_settings(data: Path, urls: list[str], *, site: str | None = None, conc
         settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY", float(concurrency), priority="cmdline")
     if max_pages:
         settings.set("CLOSESPIDER_PAGECOUNT", max_pages, priority="cmdline")
+    contact = contact or profile.get("contact")
+    if contact:
+        settings.set("GOVARCHIVE_CONTACT", contact, priority="cmdline")
     if profile.get("render"):
         settings.set("GOVARCHIVE_RENDER", profile["render"], priority="cmdline")
     if profile.get("allow_private"):
@@ -135,7 +143,8 @@ def site_lock(data: Path, site: str):  # noqa: ANN201 - an open file holding the
 
 def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurrency: int | None = None,
               max_pages: int | None = None, profile: dict | None = None,
-              extra: dict | None = None, user_urls: list[str] | None = None) -> CrawlSummary:
+              extra: dict | None = None, user_urls: list[str] | None = None,
+              contact: str | None = None) -> CrawlSummary:
     """Crawl ``urls`` (and every page already known in scope) into the data directory."""
     if not urls:
         raise GovArchiveError("nothing to crawl: give a URL or --site")
@@ -148,7 +157,13 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
     lock = site_lock(data, site_name)
     settings = build_settings(data, urls, site=site, concurrency=concurrency, max_pages=max_pages,
                               profile=profile, extra=extra,
-                              user_urls=user_urls if user_urls is not None else (None if profile is None else []))
+                              user_urls=user_urls if user_urls is not None else (None if profile is None else []),
+                              contact=contact)
+    if not (settings.get("GOVARCHIVE_CONTACT") or os.environ.get("GOVARCHIVE_CONTACT")):
+        log.warning("no contact set: site operators cannot reach you (give `--contact URL|mailto:…`, a profile's "
+                    "`contact`, or $GOVARCHIVE_CONTACT); the User-Agent names none")
+    elif not settings.get("GOVARCHIVE_CONTACT"):
+        settings.set("GOVARCHIVE_CONTACT", os.environ["GOVARCHIVE_CONTACT"], priority="cmdline")
     process = CrawlerProcess(settings)
     hosts = (profile or {}).get("hosts") or sorted({urlsplit(u).netloc for u in urls})
     crawler = process.create_crawler(GovSiteSpider)

@@ -190,7 +190,7 @@ class Rebuilder:
         self.counts["captures"] += 1
 
 
-def reindex(data: Path, out: Path | None = None) -> dict:
+def rebuild(data: Path, out: Path | None = None) -> dict:
     """Rebuild ``govarchive.db`` from the WARCs (into ``out`` if given); return counts."""
     files = warc_files(data)
     if not files:

@@ -1,0 +1,161 @@
+"""What a crawl needs to know of the archive, read-only: the crawler's one door into it.
+
+The spider asks which pages to check again and what a killed run of its crawl had left; the
+conditional-request middleware asks for validators; the recorder asks what payloads are stored
+and which capture a 304 confirms. ``ArchiveState`` is that interface. ``SQLiteState`` answers
+from a data directory's database; the distributed crawl answers from a snapshot in Redis
+(archive/cluster.py) with the same methods, so nothing in crawler/ knows where the answers live.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Protocol
+
+from .db import DB_NAME, data_dir
+
+
+class ArchiveState(Protocol):
+    """The read-only questions a crawl asks the archive."""
+
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        """URL (request key) -> (ETag, Last-Modified) of its newest capture that had content."""
+
+    def revisit_target(self, key: str) -> tuple[str, str, str] | None:
+        """(url, date, payload digest) of the capture a 304 for ``key`` confirms."""
+
+    def payload_index(self) -> dict[str, tuple[str, str]]:
+        """Payload digest -> (url, date) of the first full record holding it (identical-payload revisits)."""
+
+    def stored_links(self, key: str) -> list[str]:
+        """The links of a list or home page's current version (what a 304 for it leads to)."""
+
+    def known(self, allows: Callable[[str], bool]) -> list[str]:
+        """Every page the archive knows that ``allows`` lets the crawl fetch (never-seen links excepted)."""
+
+    def recently_missing(self, days: int) -> set[str]:
+        """Links that only ever answered 404 and were checked within ``days``: not due yet."""
+
+    def unfinished_crawl(self, site: str) -> str | None:
+        """The id of this site's last crawl if it never finished (it resumes), else None."""
+
+    def pending(self, crawl_id: str) -> list[tuple[str, int]]:
+        """(url, depth) a crawl queued and did not capture, then the links of the lists it captured."""
+
+    def done(self, crawl_id: str) -> set[str]:
+        """What a crawl already captured (any outcome)."""
+
+
+class EmptyState:
+    """The state of an archive that has nothing yet."""
+
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        return {}
+
+    def revisit_target(self, key: str) -> tuple[str, str, str] | None:
+        return None
+
+    def payload_index(self) -> dict[str, tuple[str, str]]:
+        return {}
+
+    def stored_links(self, key: str) -> list[str]:
+        return []
+
+    def known(self, allows: Callable[[str], bool]) -> list[str]:
+        return []
+
+    def recently_missing(self, days: int) -> set[str]:
+        return set()
+
+    def unfinished_crawl(self, site: str) -> str | None:
+        return None
+
+    def pending(self, crawl_id: str) -> list[tuple[str, int]]:
+        return []
+
+    def done(self, crawl_id: str) -> set[str]:
+        return set()
+
+
+class SQLiteState:
+    """ArchiveState over a data directory's database, opened read-only (WAL: never blocks a writer)."""
+
+    def __init__(self, data: str | Path | None = None) -> None:
+        self.path = data_dir(data) / DB_NAME
+
+    @classmethod
+    def from_settings(cls, settings) -> SQLiteState:  # noqa: ANN001 - any mapping with .get
+        return cls(settings.get("GOVARCHIVE_DATA"))
+
+    def _rows(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        if not self.path.exists():
+            return []
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        try:
+            return conn.execute(sql, list(params)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # a database created, not yet migrated
+                return []
+            raise
+        finally:
+            conn.close()
+
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        # The newest capture with content per URL: a 304 then confirms the current version (a soft
+        # 404 answered 200 too, but a 304 to its validators would "restore" a page still gone).
+        return {url: (etag, modified) for url, etag, modified in self._rows(
+            "SELECT url, etag, last_modified FROM captures WHERE id IN (SELECT max(id) FROM captures "
+            "WHERE status = 200 AND version_id IS NOT NULL GROUP BY url)") if etag or modified}
+
+    def revisit_target(self, key: str) -> tuple[str, str, str] | None:
+        rows = self._rows("SELECT url, fetched_at, payload_digest FROM captures WHERE url = ? "
+                          "AND version_id IS NOT NULL AND status = 200 ORDER BY id DESC LIMIT 1", [key])
+        return rows[0] if rows else None
+
+    def payload_index(self) -> dict[str, tuple[str, str]]:
+        index: dict[str, tuple[str, str]] = {}
+        for digest, url, date in self._rows(
+                "SELECT payload_digest, url, fetched_at FROM captures WHERE record_type = 'response' "
+                "AND status IS NOT NULL AND payload_digest IS NOT NULL ORDER BY id"):
+            index.setdefault(digest, (url, date))
+        return index
+
+    def stored_links(self, key: str) -> list[str]:
+        rows = self._rows("SELECT v.links FROM pages p JOIN versions v ON v.id = p.current_version "
+                          "WHERE p.url = ? AND v.kind IN ('list', 'home')", [key])
+        return json.loads(rows[0][0] or "[]") if rows else []
+
+    def known(self, allows: Callable[[str], bool]) -> list[str]:
+        return [u for (u,) in self._rows("SELECT url FROM pages WHERE state != 'missing' ORDER BY id") if allows(u)]
+
+    def recently_missing(self, days: int) -> set[str]:
+        return {u for (u,) in self._rows(
+            "SELECT url FROM pages WHERE state = 'missing' AND last_seen >= strftime('%Y-%m-%dT%H:%M:%S', "
+            "'now', ?)", [f"-{days} days"])}
+
+    def unfinished_crawl(self, site: str) -> str | None:
+        rows = self._rows("SELECT id, finished FROM crawls WHERE site = ? ORDER BY started DESC, rowid DESC LIMIT 1",
+                          [site])
+        return rows[0][0] if rows and rows[0][1] is None else None
+
+    def pending(self, crawl_id: str) -> list[tuple[str, int]]:
+        out = [(u, d) for u, d in self._rows(
+            "SELECT f.url, f.depth FROM frontier f WHERE f.crawl_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM captures c WHERE c.crawl_id = f.crawl_id AND c.url = f.url) ORDER BY f.rowid",
+            [crawl_id])]
+        # The links of the lists and home pages the crawl captured and has not fetched: their queue
+        # rows may have died with it, and a captured list is not fetched again to find them.
+        seen = self.done(crawl_id) | {u for u, _ in out}
+        for (links,) in self._rows("SELECT v.links FROM captures c JOIN versions v ON v.id = c.version_id "
+                                   "WHERE c.crawl_id = ? AND v.kind IN ('list', 'home') ORDER BY c.id", [crawl_id]):
+            for url in json.loads(links or "[]"):
+                if url not in seen:
+                    seen.add(url)
+                    out.append((url, 1))
+        return out
+
+    def done(self, crawl_id: str) -> set[str]:
+        return {u for (u,) in self._rows("SELECT DISTINCT url FROM captures WHERE crawl_id = ?", [crawl_id])}
