@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from .errors import EmptyArchive
+from .paths import DB_NAME, data_dir, warc_dir  # noqa: F401 - re-exported: db.data_dir …
 
-DB_NAME = "govarchive.db"
 migrations = Migrations("govarchive")
-
-
-def data_dir(path: str | os.PathLike | None = None) -> Path:
-    """Return the data directory: the argument, $GOVARCHIVE_DATA, or ./archive-data."""
-    return Path(path or os.environ.get("GOVARCHIVE_DATA") or "archive-data")
-
-
-def warc_dir(data: Path) -> Path:
-    """Return where the WARC files of a data directory live."""
-    return data / "warcs"
 
 
 def open_db(data: str | os.PathLike | None = None, create: bool = True) -> sqlite_utils.Database:

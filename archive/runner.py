@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from . import vocab
 from .errors import GovArchiveError
+from .paths import DB_NAME
 
 log = logging.getLogger("govarchive")
 
@@ -175,21 +177,27 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
         lock.close()
     stats = crawler.stats.get_stats()
     rows = []
-    if stats.get("govarchive/crawl_id") and (data / "govarchive.db").exists():
+    if stats.get(vocab.STAT_CRAWL_ID) and (data / DB_NAME).exists():
         from .coverage import report
         from .db import open_db
 
         db = open_db(data)
-        rows = report(db, crawl_id=stats["govarchive/crawl_id"])
+        rows = report(db, crawl_id=stats[vocab.STAT_CRAWL_ID])
         db.conn.close()
-    events = {k.split("/")[-1]: v for k, v in stats.items() if k.startswith("govarchive/events/")}
-    errors = {k.split("/")[-1]: v for k, v in stats.items() if k.startswith("govarchive/errors/")}
+    events = _by_last_part(stats, vocab.STAT_EVENTS)
+    errors = _by_last_part(stats, vocab.STAT_ERRORS)
     return CrawlSummary(
-        crawl_id=stats.get("govarchive/crawl_id"), reason=str(stats.get("finish_reason", "unknown")),
+        crawl_id=stats.get(vocab.STAT_CRAWL_ID), reason=str(stats.get("finish_reason", "unknown")),
         fetched=int(stats.get("response_received_count", 0)),
-        revisits=int(stats.get("govarchive/records/revisit", 0)), events=events, errors=errors,
-        warc_bytes=int(stats.get("govarchive/warc_bytes", 0)),
-        conditional=int(stats.get("govarchive/conditional_requests", 0)),
+        revisits=int(stats.get(vocab.STAT_RECORDS.format("revisit"), 0)), events=events, errors=errors,
+        warc_bytes=int(stats.get(vocab.STAT_WARC_BYTES, 0)),
+        conditional=int(stats.get(vocab.STAT_CONDITIONAL, 0)),
         statuses={k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("downloader/response_status_count/")},
-        slowest=list(stats.get("govarchive/slowest_hosts") or []), fatal=stats.get("govarchive/fatal"),
-        coverage=rows, render={k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("govarchive/render/")})
+        slowest=list(stats.get(vocab.STAT_SLOWEST) or []), fatal=stats.get(vocab.STAT_FATAL),
+        coverage=rows, render=_by_last_part(stats, vocab.STAT_RENDER))
+
+
+def _by_last_part(stats: dict, key: str) -> dict:
+    """The stats under one templated key (``govarchive/errors/{}``), by what fills the template."""
+    prefix = key.split("{}")[0]
+    return {k[len(prefix):]: n for k, n in stats.items() if k.startswith(prefix)}

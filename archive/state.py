@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
-from .db import DB_NAME, data_dir
+from .paths import DB_NAME, data_dir
 
 
 class ArchiveState(Protocol):

@@ -17,11 +17,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
 from scrapy.http import Request, Response
 
-from archive import __version__
 from archive import vocab as v
 from archive.capture import request_key
-from archive.db import data_dir
 from archive.ingest import IngestDied
+from archive.paths import data_dir
 from archive.recorder import CrawlConfig, Recorder
 from archive.warc import Exchange, warc_date
 from pipelines.links import Discovery
@@ -102,7 +101,7 @@ class ArchiveExtension:
             scope=scope, overrides=s.getdict("GOVARCHIVE_EXTRACT_OVERRIDES"), crawl_id=s.get("GOVARCHIVE_CRAWL_ID"),
             prefix=s.get("GOVARCHIVE_WARC_PREFIX"), max_size=s.getint("GOVARCHIVE_WARC_MAX_SIZE"),
             error_crawls=s.getint("GOVARCHIVE_ERROR_CRAWLS"), ingest_process=s.getbool("GOVARCHIVE_INGEST_PROCESS"),
-            info={"software": f"govarchive/{__version__} (warcio, Scrapy)", "operator": s.get("GOVARCHIVE_CONTACT") or "",
+            info={"operator": s.get("GOVARCHIVE_CONTACT") or "",
                   "robots": "obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore",
                   "http-header-user-agent": s.get("USER_AGENT"),
                   "crawl-settings": {"concurrency": s.getint("CONCURRENT_REQUESTS"),

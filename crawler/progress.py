@@ -10,6 +10,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from archive.vocab import STAT_ERRORS, STAT_EVENTS
+
 
 class ProgressExtension:
     """Redraw one status line a second while the crawl runs."""
@@ -38,8 +40,8 @@ class ProgressExtension:
         fetched = stats.get("response_received_count", 0)
         rate = fetched / max(time.monotonic() - self.started, 0.001)
         queued = stats.get("scheduler/enqueued", 0) - stats.get("scheduler/dequeued", 0)
-        errors = sum(v for k, v in stats.items() if k.startswith("govarchive/errors/"))
-        events = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("govarchive/events/")}
+        errors = sum(n for k, n in stats.items() if k.startswith(STAT_ERRORS.format("")))
+        events = {k.rsplit("/", 1)[-1]: n for k, n in stats.items() if k.startswith(STAT_EVENTS.format(""))}
         ev = " ".join(f"{k} {v}" for k, v in sorted(events.items()) if v)
         return f"fetched {fetched} ({rate:.1f}/s)  queued {queued}  errors {errors}  {ev}"
 
