@@ -59,12 +59,11 @@ def new_crawl_id() -> str:
 class Recorder:
     """Write a crawl's exchanges to rotating WARC files and feed the history from them."""
 
-    def __init__(self, data: Path, config: CrawlConfig, state: ArchiveState,
-                 payloads: dict[str, tuple[str, str]] | None = None) -> None:
+    def __init__(self, data: Path, config: CrawlConfig, state: ArchiveState, history: bool = True) -> None:
         self.data = Path(data)
         self.config = config
-        self.state = state
-        self.payloads = payloads  # digest -> (url, date) of a stored full record
+        self.state = state  # what is stored already: validators' captures, payloads (the dedup index)
+        self.history = history  # False: a cluster worker, which writes WARCs and never the database
         self.crawl_id = config.crawl_id or new_crawl_id()
         self.resumed: str | None = None
         self.writer: WarcWriter | None = None
@@ -87,8 +86,6 @@ class Recorder:
                 caught = catch_up(self.data, db, resumed)
                 if caught:
                     log.warning("recorded %d captures of crawl %s from its WARC files", caught, resumed)
-            if self.payloads is None:
-                self.payloads = self.state.payload_index()
             info = {"isPartOf": self.crawl_id, "govarchive-crawl-id": self.crawl_id,
                     "govarchive-site": self.config.site, "govarchive-scope": self.config.scope or "",
                     "govarchive-extract": self.config.overrides or "", "start-urls": self.config.start_urls,
@@ -153,14 +150,13 @@ class Recorder:
             ref = self.writer.write_revisit(ex, SERVER_NOT_MODIFIED, prior[2] if prior else None,
                                             prior[0] if prior else None, prior[1] if prior else None)
             record_type = "revisit"
-        elif ex.payload and digest in self.payloads and not ex.truncated:  # any status: a 404 page too
-            refers = self.payloads[digest]
+        elif ex.payload and not ex.truncated and (refers := self.state.payload(digest)):  # a 404 page too
             ref = self.writer.write_revisit(ex, IDENTICAL_PAYLOAD, digest, refers[0], refers[1])
             record_type = "revisit"
         else:
             ref = self.writer.write_exchange(ex)
             if ex.payload and not ex.truncated:
-                self.payloads.setdefault(digest, (ex.url, ref.date))
+                self.state.remember_payload(digest, ex.url, ref.date)
         cap = to_capture(ex, ref, self.crawl_id, record_type=record_type, payload=ex.payload if refers else None,
                          site=self.config.site, overrides=self.config.overrides)
         if refers:

@@ -21,14 +21,20 @@ from .paths import DB_NAME, data_dir
 class ArchiveState(Protocol):
     """The read-only questions a crawl asks the archive."""
 
-    def validators(self) -> dict[str, tuple[str | None, str | None]]:
-        """URL (request key) -> (ETag, Last-Modified) of its newest capture that had content."""
+    def for_crawl(self, crawl_id: str | None) -> ArchiveState:
+        """The view of one crawl (a cluster worker serves several; a single crawl has one)."""
+
+    def validator(self, key: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) of the newest capture of ``key`` (a request key) that had content."""
 
     def revisit_target(self, key: str) -> tuple[str, str, str] | None:
         """(url, date, payload digest) of the capture a 304 for ``key`` confirms."""
 
-    def payload_index(self) -> dict[str, tuple[str, str]]:
-        """Payload digest -> (url, date) of the first full record holding it (identical-payload revisits)."""
+    def payload(self, digest: str) -> tuple[str, str] | None:
+        """(url, date) of the first full record holding this payload (identical-payload revisits)."""
+
+    def remember_payload(self, digest: str, url: str, date: str) -> None:
+        """A payload just stored in full (shared with the cluster's other workers, where there are)."""
 
     def stored_links(self, key: str) -> list[str]:
         """The links of a list or home page's current version (what a 304 for it leads to)."""
@@ -52,14 +58,20 @@ class ArchiveState(Protocol):
 class EmptyState:
     """The state of an archive that has nothing yet."""
 
-    def validators(self) -> dict[str, tuple[str | None, str | None]]:
-        return {}
+    def for_crawl(self, crawl_id: str | None) -> EmptyState:
+        return self
+
+    def validator(self, key: str) -> tuple[str | None, str | None]:
+        return None, None
 
     def revisit_target(self, key: str) -> tuple[str, str, str] | None:
         return None
 
-    def payload_index(self) -> dict[str, tuple[str, str]]:
-        return {}
+    def payload(self, digest: str) -> tuple[str, str] | None:
+        return None
+
+    def remember_payload(self, digest: str, url: str, date: str) -> None:
+        return None
 
     def stored_links(self, key: str) -> list[str]:
         return []
@@ -85,10 +97,28 @@ class SQLiteState:
 
     def __init__(self, data: str | Path | None = None) -> None:
         self.path = data_dir(data) / DB_NAME
+        self._validators: dict[str, tuple[str | None, str | None]] | None = None
+        self._payloads: dict[str, tuple[str, str]] | None = None
 
     @classmethod
     def from_settings(cls, settings) -> SQLiteState:  # noqa: ANN001 - any mapping with .get
         return cls(settings.get("GOVARCHIVE_DATA"))
+
+    def for_crawl(self, crawl_id: str | None) -> SQLiteState:
+        return self
+
+    def snapshot(self) -> tuple[dict[str, list], dict[str, list[str]], dict[str, tuple[str, str]]]:
+        """What a cluster's workers read of this archive (archive/cluster.py RedisState): for each URL
+        its newest capture with content (validators and what a 304 confirms), the links of list
+        and home pages, and the payloads stored in full."""
+        validators = {url: [etag, modified, url, date, digest] for url, etag, modified, date, digest in self._rows(
+            "SELECT url, etag, last_modified, fetched_at, payload_digest FROM captures WHERE id IN "
+            "(SELECT max(id) FROM captures WHERE status = 200 AND version_id IS NOT NULL GROUP BY url)")}
+        links = {url: json.loads(raw or "[]") for url, raw in self._rows(
+            "SELECT p.url, v.links FROM pages p JOIN versions v ON v.id = p.current_version "
+            "WHERE v.kind IN ('list', 'home')")}
+        self.payload("")  # loads the index
+        return validators, links, dict(self._payloads or {})
 
     def _rows(self, sql: str, params: Iterable = ()) -> list[tuple]:
         if not self.path.exists():
@@ -103,25 +133,32 @@ class SQLiteState:
         finally:
             conn.close()
 
-    def validators(self) -> dict[str, tuple[str | None, str | None]]:
-        # The newest capture with content per URL: a 304 then confirms the current version (a soft
-        # 404 answered 200 too, but a 304 to its validators would "restore" a page still gone).
-        return {url: (etag, modified) for url, etag, modified in self._rows(
-            "SELECT url, etag, last_modified FROM captures WHERE id IN (SELECT max(id) FROM captures "
-            "WHERE status = 200 AND version_id IS NOT NULL GROUP BY url)") if etag or modified}
+    def validator(self, key: str) -> tuple[str | None, str | None]:
+        if self._validators is None:  # read once, at the crawl's start: what earlier crawls left
+            # The newest capture with content per URL: a 304 then confirms the current version (a
+            # soft 404 answered 200 too, but a 304 to its validators would "restore" a page still gone).
+            self._validators = {url: (etag, modified) for url, etag, modified in self._rows(
+                "SELECT url, etag, last_modified FROM captures WHERE id IN (SELECT max(id) FROM captures "
+                "WHERE status = 200 AND version_id IS NOT NULL GROUP BY url)") if etag or modified}
+        return self._validators.get(key, (None, None))
 
     def revisit_target(self, key: str) -> tuple[str, str, str] | None:
         rows = self._rows("SELECT url, fetched_at, payload_digest FROM captures WHERE url = ? "
                           "AND version_id IS NOT NULL AND status = 200 ORDER BY id DESC LIMIT 1", [key])
         return rows[0] if rows else None
 
-    def payload_index(self) -> dict[str, tuple[str, str]]:
-        index: dict[str, tuple[str, str]] = {}
-        for digest, url, date in self._rows(
-                "SELECT payload_digest, url, fetched_at FROM captures WHERE record_type = 'response' "
-                "AND status IS NOT NULL AND payload_digest IS NOT NULL ORDER BY id"):
-            index.setdefault(digest, (url, date))
-        return index
+    def payload(self, digest: str) -> tuple[str, str] | None:
+        if self._payloads is None:
+            self._payloads = {}
+            for d, url, date in self._rows(
+                    "SELECT payload_digest, url, fetched_at FROM captures WHERE record_type = 'response' "
+                    "AND status IS NOT NULL AND payload_digest IS NOT NULL ORDER BY id"):
+                self._payloads.setdefault(d, (url, date))
+        return self._payloads.get(digest)
+
+    def remember_payload(self, digest: str, url: str, date: str) -> None:
+        if self._payloads is not None:
+            self._payloads.setdefault(digest, (url, date))
 
     def stored_links(self, key: str) -> list[str]:
         rows = self._rows("SELECT v.links FROM pages p JOIN versions v ON v.id = p.current_version "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request
 
@@ -24,21 +23,16 @@ class ConditionalRequestMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self.state = archive_state(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
-        mw = cls(crawler)
-        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
-        return mw
-
-    def spider_opened(self, spider=None) -> None:  # noqa: ANN001
-        self.validators = archive_state(self.crawler).validators()
+        return cls(crawler)
 
     def process_request(self, request: Request, spider=None):  # noqa: ANN001, ANN201
         if request.meta.get("govarchive_unconditional"):
             return None
-        etag, modified = self.validators.get(request_key(request.url, request.method, request.body), (None, None))
+        etag, modified = self.state.validator(request_key(request.url, request.method, request.body))
         if etag and b"If-None-Match" not in request.headers:
             request.headers[b"If-None-Match"] = etag
         if modified and b"If-Modified-Since" not in request.headers:

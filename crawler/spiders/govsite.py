@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
@@ -24,6 +25,18 @@ logger = logging.getLogger(__name__)
 PROBE_TIMEOUT = 10  # seconds: a probe that hangs must not hold the crawl's start for long
 
 
+@dataclass
+class CrawlContext:
+    """What the spider keeps for one crawl: its scope, what it captured and requested already, the
+    capped lists it is probing. One crawl per spider here; a cluster worker holds one per crawl."""
+
+    scope: Scope
+    meta: dict = field(default_factory=dict)  # carried by every request of the crawl
+    done: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)  # already requested: no Request object built twice
+    series: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # a capped list's probe, by URL
+
+
 class GovSiteSpider(scrapy.Spider):
     """Crawl disclosure sites within their scope; the archive extension keeps every fetch."""
 
@@ -40,20 +53,26 @@ class GovSiteSpider(scrapy.Spider):
         host_list = hosts.split() if isinstance(hosts, str) else list(hosts)
         host_list = host_list or [urlsplit(u).netloc for u in urls]
         deny_list = deny.split() if isinstance(deny, str) else list(deny)
-        self.scope = Scope(host_list, prefixes.split() if prefixes else None, deny_list)
+        self.ctx = CrawlContext(Scope(host_list, prefixes.split() if prefixes else None, deny_list))
         self.recheck = recheck not in (False, "0", "false", "no")
         self.sitemaps = sitemaps not in (False, "0", "false", "no")
-        self._series: dict[str, tuple[str, int, int]] = {}  # a capped list's probe, by the URL it awaits
-        self.done: set[str] = set()
-        self.seen: set[str] = set()  # URLs already requested: no Request object built twice
 
-    def _request(self, url: str, **meta: object) -> scrapy.Request:
+    @property
+    def scope(self) -> Scope:
+        return self.ctx.scope
+
+    def context(self, meta: dict) -> CrawlContext:
+        """The crawl a request or response belongs to (one here; a cluster worker has several)."""
+        return self.ctx
+
+    def _request(self, url: str, ctx: CrawlContext | None = None, **meta: object) -> scrapy.Request:
         """A GET, or a POST when ``url`` is a POST's key (a list page fetched by POST before)."""
-        self.seen.add(url)
+        ctx = ctx or self.ctx
+        ctx.seen.add(url)
         target, method, body = split_key(url)
         headers = {"Content-Type": "application/x-www-form-urlencoded"} if method == "POST" else None
         return scrapy.Request(target, method=method, body=body or None, headers=headers, callback=self.parse,
-                              meta={"handle_httpstatus_all": True, **meta})
+                              meta={"handle_httpstatus_all": True, **ctx.meta, **meta})
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # First ask each host for a page that cannot exist, and wait for the answers: the history
@@ -83,7 +102,7 @@ class GovSiteSpider(scrapy.Spider):
         for host in sorted(self.scope.hosts):
             for path in ("/robots.txt", "/sitemap.xml"):
                 url = urlunsplit((scheme, host, path, "", ""))
-                if url in self.done:  # a sitemap.xml that answered 404 lately is asked again in a week
+                if url in self.ctx.done:  # a sitemap.xml that answered 404 lately is asked again in a week
                     continue
                 out.append(scrapy.Request(url, callback=self.parse,
                                           dont_filter=True, meta={"handle_httpstatus_all": True, "dont_retry": True,
@@ -104,17 +123,18 @@ class GovSiteSpider(scrapy.Spider):
 
     def _initial(self) -> Iterator[scrapy.Request]:
         known, pending = self._archive_state()
+        done = self.ctx.done
         for url in self.start_urls:
-            if url not in self.done:
+            if url not in done:
                 yield self._request(url, govarchive_start=True)
         if self.sitemaps:
             yield from self._sitemaps()
         for url, depth in pending:  # queued by a crawl that was killed: fetched now
-            if url not in self.done and self.scope.allows(url):
+            if url not in done and self.scope.allows(url):
                 yield self._request(url, depth=depth)
         if self.recheck:
             for url in known:
-                if url not in self.done:
+                if url not in done:
                     yield self._request(url, govarchive_recheck=True)
 
     def _archive_state(self) -> tuple[list[str], list[tuple[str, int]]]:
@@ -123,15 +143,15 @@ class GovSiteSpider(scrapy.Spider):
         from crawler.extension import site_of
 
         state = archive_state(self.crawler)
-        self.seen: set[str] = set()  # URLs already requested: no Request object built twice
         crawl_id = state.unfinished_crawl(site_of(self))
         pending = state.pending(crawl_id) if crawl_id else []
-        self.done: set[str] = state.done(crawl_id) if crawl_id else set()
+        self.ctx.done = state.done(crawl_id) if crawl_id else set()
         # Links that only ever answered 404 are checked again after a while, not every crawl.
-        self.done |= state.recently_missing(self.settings.getint("GOVARCHIVE_MISSING_RECHECK_DAYS"))
+        self.ctx.done |= state.recently_missing(self.settings.getint("GOVARCHIVE_MISSING_RECHECK_DAYS"))
         return state.known(self.scope.allows), pending
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
+        ctx = self.context(response.meta)
         if 300 <= response.status < 400 and response.status != 304:
             location = response.headers.get("Location")
             if location:
@@ -139,9 +159,9 @@ class GovSiteSpider(scrapy.Spider):
                 chain = [*response.meta.get("govarchive_chain", []), response.url]
                 if target in chain or len(chain) > 10:
                     self.crawler.stats.inc_value(STAT_ERRORS.format("redirect_loop"))
-                elif self.scope.allows(target) and target not in self.done:
-                    yield self._request(target, govarchive_chain=chain)
-                elif not self.scope.allows(target):
+                elif ctx.scope.allows(target) and target not in ctx.done:
+                    yield self._request(target, ctx, govarchive_chain=chain)
+                elif not ctx.scope.allows(target):
                     self.crawler.stats.inc_value(STAT_ERRORS.format("out_of_scope"))
             return
         found = response.meta.get("govarchive_discovery")
@@ -152,16 +172,18 @@ class GovSiteSpider(scrapy.Spider):
             found = response_discovery(exchange_from(response, response.request),
                                        self.settings.getint("GOVARCHIVE_MAX_LIST_PAGES"))
         for url in found.links:
-            if url in self.done or url in self.seen:
+            if url in ctx.done or url in ctx.seen:
                 continue
-            if self.scope.allows(url):
-                yield self._request(url)
+            if ctx.scope.allows(url):
+                yield self._request(url, ctx)
             else:
                 self.crawler.stats.inc_value(STAT_LINKS_OUT_OF_SCOPE)
-        yield from self._pager_requests(response, found)
+        yield from self._pager_requests(response, found, ctx)
         if not response.meta.get("govarchive_rendered") and self._should_render(found):
-            yield render_request(self.crawler, response.url, self.parse_rendered, self.render_failed)
-        yield from self._series_probe(response)
+            request = render_request(self.crawler, response.url, self.parse_rendered, self.render_failed)
+            request.meta.update(ctx.meta)
+            yield request
+        yield from self._series_probe(response, ctx)
 
     def _should_render(self, found) -> bool:  # noqa: ANN001 - a Discovery
         """Whether to show this page to the browser: by GOVARCHIVE_RENDER, within the crawl's budget."""
@@ -195,36 +217,36 @@ class GovSiteSpider(scrapy.Spider):
         self.crawler.stats.inc_value(STAT_RENDER.format("failed"))
         logger.warning("rendering %s failed: %s", failure.request.url, failure.getErrorMessage()[:300])
 
-    def _pager_requests(self, response: Response, found) -> Iterator[scrapy.Request]:  # noqa: ANN001
+    def _pager_requests(self, response: Response, found, ctx: CrawlContext) -> Iterator[scrapy.Request]:  # noqa: ANN001
         """A list's pages by POST, the scripts its pager needs, and a capped list's unlinked pages."""
         for url, body in found.posts:
             key = request_key(url, "POST", body.encode())
-            if key not in self.done and key not in self.seen and self.scope.allows(url):
-                yield self._request(key)
+            if key not in ctx.done and key not in ctx.seen and ctx.scope.allows(url):
+                yield self._request(key, ctx)
         page_html = response.meta.get("govarchive_html")
         for url in found.scripts:
-            if page_html is not None and url not in self.seen and urlsplit(url).netloc in self.scope.hosts:
-                self.seen.add(url)  # fetched (and archived) for this page's pager, outside the page scope
+            if page_html is not None and url not in ctx.seen and urlsplit(url).netloc in ctx.scope.hosts:
+                ctx.seen.add(url)  # fetched (and archived) for this page's pager, outside the page scope
                 yield scrapy.Request(url, callback=self.parse, dont_filter=True,
                                      meta={"handle_httpstatus_all": True, "govarchive_pager_html": page_html,
-                                           "govarchive_pager_for": response.url})
+                                           "govarchive_pager_for": response.url, **ctx.meta})
         pager = found.pager
-        if pager is not None and pager.probe and response.url not in self._series:
+        if pager is not None and pager.probe and response.url not in ctx.series:
             template, first, last = pager.probe
-            yield from self._probe_page(template, first, last)
+            yield from self._probe_page(template, first, last, ctx)
 
-    def _probe_page(self, template: str, n: int, last: int) -> Iterator[scrapy.Request]:
+    def _probe_page(self, template: str, n: int, last: int, ctx: CrawlContext) -> Iterator[scrapy.Request]:
         url = template.replace("{n}", str(n))
-        if n > last or not self.scope.allows(url):
+        if n > last or not ctx.scope.allows(url):
             return
-        self._series[url] = (template, n, last)
+        ctx.series[url] = (template, n, last)
         self.crawler.stats.inc_value(STAT_PROBED_PAGES)
-        if url not in self.seen and url not in self.done:
-            yield self._request(url, govarchive_series=True)
+        if url not in ctx.seen and url not in ctx.done:
+            yield self._request(url, ctx, govarchive_series=True)
 
-    def _series_probe(self, response: Response) -> Iterator[scrapy.Request]:
+    def _series_probe(self, response: Response, ctx: CrawlContext) -> Iterator[scrapy.Request]:
         """A probed page that answered: try the next one; the first miss ends the probe."""
-        probe = self._series.pop(response.url, None)
+        probe = ctx.series.pop(response.url, None)
         if probe is not None and response.status == 200:
             template, n, last = probe
-            yield from self._probe_page(template, n + 1, last)
+            yield from self._probe_page(template, n + 1, last, ctx)
