@@ -113,12 +113,30 @@ class Archive:
         return serve(self.path, port)
 
     # -- crawling -------------------------------------------------------------------------
-    def crawl(self, urls: list[str], **options: object):  # noqa: ANN201 - a runner.CrawlSummary
-        """Crawl into this archive (once per process: Scrapy's reactor does not restart)."""
-        from .runner import run_crawl
+    def crawl(self, urls: list[str], redis: str | None = None, **options: object):  # noqa: ANN201 - a CrawlSummary
+        """Crawl into this archive (once per process: Scrapy's reactor does not restart); with
+        ``redis``, coordinate the crawl through that cluster's workers instead of fetching here."""
+        from .runner import run_cluster_crawl, run_crawl
 
         self.close()
+        if redis:
+            options.pop("max_pages", None)
+            return run_cluster_crawl(self.path, urls, redis, **options)
         return run_crawl(self.path, urls, **options)
+
+    def work(self, redis: str, **options: object) -> dict:
+        """Be a cluster worker until SIGTERM: fetch what the cluster's frontier holds, write WARCs here."""
+        from .runner import run_worker
+
+        self.close()
+        return run_worker(self.path, redis, **options)
+
+    @staticmethod
+    def workers(redis: str) -> list[dict]:
+        """A cluster's live workers: name, machine, last heartbeat, in-flight and done counts, leases, open files."""
+        from .cluster import Cluster
+
+        return Cluster(redis).workers()
 
     def close(self) -> None:
         if self._db is not None:

@@ -92,10 +92,11 @@ def main() -> None:
 @click.option("--contact", help="URL or mailto: a site operator can reach you at (carried in the User-Agent).")
 @click.option("--notify", "webhook", help="POST the crawl's change events as JSON to this URL when there are any.")
 @click.option("--feed", type=click.Path(dir_okay=False, path_type=Path), help="Rewrite this Atom feed after a crawl with changes.")
+@click.option("--redis", metavar="URL", help="Coordinate the crawl through this cluster's workers (govarchive worker).")
 @baseline_option
 @pass_archive
 def crawl(archive: Archive, urls: tuple[str, ...], site: str | None, concurrency: int | None, max_pages: int | None,
-          contact: str | None, webhook: str | None, feed: Path | None, include_baseline: bool) -> None:
+          contact: str | None, webhook: str | None, feed: Path | None, redis: str | None, include_baseline: bool) -> None:
     """Crawl URLs within their hosts; also recheck every page the archive already knows."""
     profile = None
     if site:
@@ -104,8 +105,10 @@ def crawl(archive: Archive, urls: tuple[str, ...], site: str | None, concurrency
         profile = load_profile(site)
     start = list(urls) or list((profile or {}).get("start_urls") or [])
     name = (profile or {}).get("name") or site
-    summary = archive.crawl(start, site=name, concurrency=concurrency, max_pages=max_pages, profile=profile,
-                            user_urls=list(urls), contact=contact)
+    if redis and max_pages:
+        raise GovArchiveError("--max-pages is for a crawl in this process, not through a cluster")
+    summary = archive.crawl(start, redis=redis, site=name, concurrency=concurrency, max_pages=max_pages,
+                            profile=profile, user_urls=list(urls), contact=contact)
     for line in summary.lines():
         click.echo(line, err=True)
     webhook = webhook or (profile or {}).get("notify")
@@ -432,9 +435,10 @@ def sites(check: bool, as_json: bool) -> None:
               help="Log file (default DATA/logs/scheduler.log).")
 @click.option("--print-cron", is_flag=True, help="Print crontab lines instead of running.")
 @click.option("--print-systemd", is_flag=True, help="Print systemd service and timer units instead of running.")
+@click.option("--redis", metavar="URL", help="Run each crawl through this cluster (govarchive crawl --redis).")
 @pass_archive
 def schedule(archive: Archive, names: tuple[str, ...], jitter: float, log_file: Path | None, print_cron: bool,
-             print_systemd: bool) -> None:
+             print_systemd: bool, redis: str | None) -> None:
     """Run each site's crawl on its cron schedule until SIGTERM; or print cron/systemd units."""
     import logging
     import signal
@@ -451,17 +455,68 @@ def schedule(archive: Archive, names: tuple[str, ...], jitter: float, log_file: 
         raise GovArchiveError("no site profile with a schedule (sites/*.toml)")
     exe = invoked_as()
     if print_cron:
-        return click.echo("\n".join(sched.cron_lines(chosen, root, exe)))
+        return click.echo("\n".join(sched.cron_lines(chosen, root, exe, redis)))
     if print_systemd:
-        return click.echo(sched.systemd_units(chosen, root, exe))
+        return click.echo(sched.systemd_units(chosen, root, exe, redis))
+    if redis:
+        from .cluster import Cluster
+
+        Cluster(redis)  # unreachable: one line now, not at the first crawl
     log_path = log_file or root / "logs" / "scheduler.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         handlers=[logging.FileHandler(log_path, encoding="utf-8"), logging.StreamHandler()])
-    runner = sched.Scheduler(chosen, root, jitter=jitter)
+    runner = sched.Scheduler(chosen, root, jitter=jitter, redis=redis)
     signal.signal(signal.SIGTERM, runner.stop)
     signal.signal(signal.SIGINT, runner.stop)
     runner.run()
+
+
+# -- a cluster ----------------------------------------------------------------------------------------
+REDIS_HELP = "The cluster's Redis (redis://host:6379/0)."
+
+
+@main.command()
+@click.option("--redis", required=True, metavar="URL", help=REDIS_HELP)
+@click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True,
+              help="Requests in flight in this worker (each host's limit is its crawl's, across the cluster).")
+@click.option("--name", help="This worker's name, unique in the cluster (default: the machine's name).")
+@click.option("--contact", help="URL or mailto: a site operator can reach you at (carried in the User-Agent).")
+@click.option("--print-systemd", is_flag=True, help="Print a systemd unit running this worker instead of running.")
+@pass_archive
+def worker(archive: Archive, redis: str, concurrency: int, name: str | None, contact: str | None,
+           print_systemd: bool) -> None:
+    """Fetch for a cluster until SIGTERM, writing WARC files into --data (shared storage)."""
+    if print_systemd:
+        from .schedule import worker_unit
+
+        return click.echo(worker_unit(invoked_as(), archive.path, redis, concurrency, name, contact))
+    from .cluster import Cluster
+
+    Cluster(redis)  # unreachable: one line, before Scrapy starts
+    click.echo(f"worker {name or 'on this machine'}: fetching for {redis}, writing to {archive.path} "
+               "(SIGTERM stops it)", err=True)
+    stats = archive.work(redis, name=name, concurrency=concurrency, contact=contact)
+    click.echo(f"worker stopped: {stats.get('response_received_count', 0)} responses", err=True)
+
+
+def _workers_text(rows: list[dict]) -> None:
+    import time
+
+    if not rows:
+        click.echo("no live workers", err=True)
+    for w in rows:
+        files = ", ".join(sorted(w["open"])) or "-"
+        click.echo(f"{w['name']:<20} {w['host']}:{w['pid']:<8} seen {time.time() - w['seen']:4.1f}s ago  "
+                   f"in flight {w['inflight']:<3} leases {w['leases']:<3} done {w['done']:<7} open crawls {files}")
+
+
+@main.command()
+@click.option("--redis", required=True, metavar="URL", help=REDIS_HELP)
+@output(_workers_text, csv_rows=True)
+def workers(redis: str) -> list[dict]:
+    """A cluster's live workers: in-flight and done counts, leases held, crawls with open files."""
+    return Archive.workers(redis)
 
 
 def invoked_as() -> str:

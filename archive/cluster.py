@@ -24,6 +24,7 @@ Every change of more than one key is one Lua script: atomic under concurrent wor
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -39,9 +40,10 @@ for _, member in ipairs(members) do
   local sep = string.find(member, '|', 1, true)
   local crawl, host = string.sub(member, 1, sep - 1), string.sub(member, sep + 1)
   local q = KEYS[3] .. 'q:' .. member
+  local per_host = tonumber(redis.call('HGET', KEYS[3] .. 'per_host', crawl) or limit)
   if redis.call('ZCARD', q) == 0 then
     redis.call('ZREM', KEYS[1], member)
-  elseif tonumber(redis.call('GET', KEYS[3] .. 'inflight:' .. host) or '0') < limit
+  elseif tonumber(redis.call('GET', KEYS[3] .. 'inflight:' .. host) or '0') < per_host
       and tonumber(redis.call('GET', KEYS[3] .. 'next:' .. host) or '0') <= now then
     local item = redis.call('ZPOPMIN', q)
     redis.call('INCR', KEYS[3] .. 'inflight:' .. host)
@@ -127,12 +129,78 @@ return #ids
 """
 
 _PUSH = """
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 and ARGV[5] ~= '1' then return 0 end
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 and ARGV[5] ~= '1' then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[6])
 redis.call('INCR', KEYS[4])
 return 1
 """
+
+
+# -- requests as JSON, never pickle: what workers and the coordinator queue ------------------------------------
+def _plain(value: object) -> object:
+    """A JSON-ready copy of a request dict: bytes as {"b64": …}; what JSON cannot hold is dropped
+    (per-download state like the discovery the archive attached to a failed attempt)."""
+    if isinstance(value, bytes):
+        return {"b64": base64.b64encode(value).decode()}
+    if isinstance(value, dict):
+        out = {}
+        for k, val in value.items():
+            plain = _plain(val)
+            if plain is not _DROP:
+                out[k.decode("latin-1") if isinstance(k, bytes) else str(k)] = plain
+        return out
+    if isinstance(value, list | tuple):
+        return [p for p in (_plain(x) for x in value) if p is not _DROP]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return _DROP
+
+
+_DROP = object()
+_TRANSIENT = ("govarchive_discovery", "govarchive_lease", "download_slot", "download_latency", "_", "playwright")
+
+
+def dumps(obj: dict) -> str:
+    meta = {k: val for k, val in (obj.get("meta") or {}).items() if not k.startswith(_TRANSIENT)}
+    return json.dumps(_plain({**obj, "meta": meta}), ensure_ascii=False)
+
+
+def _unplain(value: object) -> object:
+    if isinstance(value, dict):
+        if set(value) == {"b64"}:
+            return base64.b64decode(value["b64"])
+        return {k: _unplain(val) for k, val in value.items()}
+    if isinstance(value, list):
+        return [_unplain(x) for x in value]
+    return value
+
+
+def loads(raw: str | bytes) -> dict:
+    return _unplain(json.loads(raw))
+
+
+def request_dict(key: str, meta: dict, priority: int = 0, dont_filter: bool = False) -> dict:
+    """A request in Scrapy's dict form (``Request.to_dict``) for a request key (a POST's carries its
+    body): how the coordinator queues its seeds for the workers' spider."""
+    from .capture import split_key
+
+    url, method, body = split_key(key)
+    headers = {"Content-Type": ["application/x-www-form-urlencoded"]} if method == "POST" else {}
+    return {"url": url, "method": method, "body": body or b"", "headers": headers, "meta": meta,
+            "callback": "parse", "errback": None, "priority": priority, "dont_filter": dont_filter,
+            "cookies": {}, "flags": [], "cb_kwargs": {}, "encoding": "utf-8"}
+
+
+def fingerprint(method: str, url: str, body: bytes | None) -> str:
+    """A request's identity in a crawl's seen set: scrapy-redis's (canonical URL, method, body), so
+    the coordinator marks requests seen exactly as the workers' dupefilter tests them."""
+    import hashlib
+
+    from w3lib.url import canonicalize_url
+
+    data = {"method": method, "url": canonicalize_url(url), "body": (body or b"").hex()}
+    return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 class ClusterError(GovArchiveError):
@@ -142,11 +210,12 @@ class ClusterError(GovArchiveError):
 class Cluster:
     """The shared state of a govarchive cluster, in one Redis database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, client=None) -> None:  # noqa: ANN001 - a redis.Redis to share
         import redis
 
         self.url = url
-        self.r = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30)
+        self.r = client or redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5,
+                                                health_check_interval=30)
         try:
             self.r.ping()
         except redis.RedisError as exc:
@@ -162,8 +231,14 @@ class Cluster:
 
     # -- crawls -------------------------------------------------------------------------------
     def lock_site(self, site: str, crawl_id: str, ttl: int = 600) -> bool:
-        """Take a site for one coordinator; False when another holds it."""
-        return bool(self.r.set(self.key(f"lock:{site}"), crawl_id, nx=True, ex=ttl))
+        """Take a site for one coordinator of ``crawl_id`` (or keep it: a coordinator restarted for
+        the same crawl); False when another crawl holds it."""
+        if self.r.set(self.key(f"lock:{site}"), crawl_id, nx=True, ex=ttl):
+            return True
+        if self.site_lock_holder(site) == crawl_id:
+            self.r.expire(self.key(f"lock:{site}"), ttl)
+            return True
+        return False
 
     def refresh_lock(self, site: str, crawl_id: str, ttl: int = 600) -> None:
         if self.r.get(self.key(f"lock:{site}")) == crawl_id.encode():
@@ -204,45 +279,77 @@ class Cluster:
                 self.r.delete(k)
         self.r.delete(*(self.key(n) for n in (f"crawl:{crawl_id}", f"seen:{crawl_id}", f"queued:{crawl_id}",
                                               f"leased:{crawl_id}", f"done:{crawl_id}", f"closed:{crawl_id}",
-                                              f"done_by:{crawl_id}")))
+                                              f"done_by:{crawl_id}", f"local:{crawl_id}")))
+        self.r.hdel(self.key("per_host"), crawl_id)
 
     # -- the frontier ---------------------------------------------------------------------------
-    def push(self, crawl_id: str, host: str, fingerprint: str, request: dict, priority: int = 0,
+    def push(self, crawl_id: str, host: str, fingerprint: str | None, request: dict | str, priority: int = 0,
              force: bool = False) -> bool:
-        """Queue a request (Scrapy's dict form, JSON-ready) unless the crawl has seen it; True if queued."""
+        """Queue a request (Scrapy's dict form, JSON-ready, or already serialised) unless the crawl has
+        seen its fingerprint (None: the caller checked); True if queued."""
         member = f"{crawl_id}|{host}"
         score = -priority * 1e10 + time.time()
         return bool(self._push(keys=[self.key(f"seen:{crawl_id}"), self.key(f"q:{member}"), self.key("ready"),
                                      self.key(f"queued:{crawl_id}")],
-                               args=[fingerprint, score, json.dumps(request, ensure_ascii=False), time.time(),
-                                     "1" if force else "0", member]))
+                               args=[fingerprint or "", score,
+                                     request if isinstance(request, str) else json.dumps(request, ensure_ascii=False),
+                                     time.time(), "1" if force else "0", member]))
 
-    def pop(self, worker: str, per_host: int, lease_ttl: float = LEASE_TTL) -> tuple[str, str, str, dict] | None:
-        """A request whose host is ready and under its cluster-wide limit: (lease, crawl, host, request)."""
+    def mark_seen(self, crawl_id: str, fingerprints: list[str]) -> None:
+        """Count requests as seen without queueing them (what a resumed crawl already captured)."""
+        for i in range(0, len(fingerprints), 5000):
+            self.r.sadd(self.key(f"seen:{crawl_id}"), *fingerprints[i:i + 5000])
+
+    def seen(self, crawl_id: str, fingerprint: str) -> bool:
+        """Count a request as seen; True if it was already (scrapy-redis's dupefilter test)."""
+        return self.r.sadd(self.key(f"seen:{crawl_id}"), fingerprint) == 0
+
+    def set_limits(self, crawl_id: str, per_host: int) -> None:
+        """Requests of this crawl's hosts in flight at once, across every worker."""
+        self.r.hset(self.key("per_host"), crawl_id, per_host)
+
+    def pop(self, worker: str, per_host: int = 2,
+            lease_ttl: float = LEASE_TTL) -> tuple[str, str, str, str] | None:
+        """A request whose host is ready and under its cluster-wide limit (its crawl's, else
+        ``per_host``): (lease, crawl, host, the request as queued)."""
         got = self._pop(keys=[self.key("ready"), self.key("leases"), PREFIX],
                         args=[time.time(), per_host, lease_ttl, worker])
         if not got:
             return None
         lease, crawl, host, raw = (x.decode() if isinstance(x, bytes) else x for x in got)
-        return lease, crawl, host, json.loads(raw)
+        return lease, crawl, host, raw
 
     def release(self, lease: str, delay: float = 0.0) -> None:
         """The download is over: its host's slot is free (after ``delay`` seconds, when politeness asks)."""
         self._release(keys=[PREFIX], args=[lease, time.time() + delay if delay > 0 else 0])
 
-    def finish(self, lease: str, requeue: dict | None = None) -> None:
-        """The request is done (archived, its links queued) — or handed back, as ``requeue``, for a retry."""
-        self._finish(keys=[self.key("leases"), PREFIX],
-                     args=[lease, json.dumps(requeue, ensure_ascii=False) if requeue else "", time.time(), 0])
+    def finish(self, lease: str, requeue: str | None = None) -> None:
+        """The request is done (archived, its links queued) — or handed back, as ``requeue`` (the
+        request serialised), for a retry."""
+        self._finish(keys=[self.key("leases"), PREFIX], args=[lease, requeue or "", time.time(), 0])
+
+    def hand_back(self, worker: str) -> int:
+        """Return every lease a worker holds to its queue (the worker is stopping); return how many."""
+        mine = [i for i in self.r.zrange(self.key("leases"), 0, -1)
+                if self.r.hget(self.key(f"lease:{i.decode()}"), "worker") == worker.encode()]
+        if mine:
+            self.r.zadd(self.key("leases"), {i: 0 for i in mine})
+        return self.reap() if mine else 0
+
+    def local(self, crawl_id: str, worker: str, delta: int) -> None:
+        """Requests a worker keeps to itself (a browser render): the crawl is not drained while any wait."""
+        self.r.hincrby(self.key(f"local:{crawl_id}"), worker, delta)
 
     def reap(self) -> int:
         """Hand back the requests of leases that expired (their worker died); return how many."""
         return int(self._reap(keys=[self.key("leases"), PREFIX], args=[time.time()]))
 
-    def pending(self, crawl_id: str) -> int:
-        """Requests of a crawl queued or leased."""
+    def pending(self, crawl_id: str, live: set[str] | None = None) -> int:
+        """Requests of a crawl queued or leased, and kept by live workers (``live``: their names)."""
         queued, leased = self.r.mget(self.key(f"queued:{crawl_id}"), self.key(f"leased:{crawl_id}"))
-        return max(0, int(queued or 0)) + max(0, int(leased or 0))
+        local = sum(max(0, int(n)) for w, n in self.r.hgetall(self.key(f"local:{crawl_id}")).items()
+                    if live is None or w.decode() in live)
+        return max(0, int(queued or 0)) + max(0, int(leased or 0)) + local
 
     def done_count(self, crawl_id: str) -> int:
         return int(self.r.get(self.key(f"done:{crawl_id}")) or 0)

@@ -1,15 +1,18 @@
 """Rebuild the history database from the WARC files alone (they are the record of truth).
 
-Each WARC file belongs to one crawl (its warcinfo names it); files of crawls that ran at the same
-time interleave, so every crawl is opened at its first file and closed by its ``crawl-end``
-record. A crawl that never wrote one (killed) stays unfinished, as it is in the live database:
+Each WARC file belongs to one crawl (its warcinfo names it). Files written at the same time (crawls
+of several sites, or one crawl's cluster workers and coordinator) interleave, so the records of all
+files are merged by WARC-Date: every crawl is opened at its first warcinfo and closed by its
+``crawl-end`` record, which its writer puts last. A crawl that never wrote one (killed) stays unfinished, as it is in the live database:
 the next crawl of its site resumes it.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +34,25 @@ class _Crawl:
     ended: bool = False
 
 
+_NAME = re.compile(r"-(\d{17})-(\d{5})-[^-]+\.warc\.gz$")
+
+
+def file_order(path: Path) -> tuple[str, str, str]:
+    """A WARC file's place in time: the moment its writer opened it (``<prefix>-<ts17>-<serial>-<host>``),
+    whatever its prefix (a cluster worker's names its worker)."""
+    m = _NAME.search(path.name)
+    return (m.group(1), m.group(2), path.name) if m else ("", "", path.name)
+
+
+def _started(path: Path) -> str:
+    """When a file was opened, as a WARC-Date prefix (it sorts before every record of the file)."""
+    ts = file_order(path)[0]
+    return f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}.{ts[14:17]}" if ts else ""
+
+
 def warc_files(data: Path) -> list[Path]:
-    """Return the closed WARC files of a data directory in the order they were written."""
-    return sorted(warc_dir(data).glob("*.warc.gz"), key=lambda p: p.name.split("-", 1)[1])
+    """Return the closed WARC files of a data directory in the order they were opened."""
+    return sorted(warc_dir(data).glob("*.warc.gz"), key=file_order)
 
 
 def _fields(payload: bytes) -> dict[str, str]:
@@ -65,6 +84,78 @@ def iter_records(data: Path, files: list[Path] | None = None) -> Iterator[tuple[
                 yield path, it.get_record_offset(), it.get_record_length(), rec
 
 
+@dataclass
+class Unit:
+    """What the history takes in one step: a record, with the request record written with it."""
+
+    date: str
+    path: Path
+    offset: int
+    length: int
+    rec: object
+    request: object = None
+    end: int = 0  # where the unit's last record ends (the next unit's offset)
+
+
+def file_units(path: Path, start: int = 0) -> Iterator[Unit]:
+    """The units of one file in the order written, from ``start`` (an offset where a unit begins)."""
+    waiting: Unit | None = None  # a response or revisit, until the request record written right after it
+    for _, offset, length, rec in _records_from(path, start):
+        if rec.rec_type == "request" and waiting is not None and rec.rec_headers.get_header(
+                "WARC-Concurrent-To") == waiting.rec.rec_headers.get_header("WARC-Record-ID"):
+            waiting.request = rec
+            waiting.end = offset + length
+            yield waiting
+            waiting = None
+            continue
+        if waiting is not None:
+            yield waiting
+            waiting = None
+        unit = Unit(rec.rec_headers.get_header("WARC-Date") or "", path, offset, length, rec, end=offset + length)
+        if rec.rec_type in ("response", "revisit"):
+            waiting = unit
+        elif rec.rec_type in ("warcinfo", "metadata"):
+            yield unit
+    if waiting is not None:
+        yield waiting
+
+
+def _records_from(path: Path, start: int) -> Iterator[tuple[Path, int, int, object]]:
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        it = ArchiveIterator(fh)
+        for rec in it:
+            rec.stored = rec.raw_stream.read() if rec.rec_type in ("response", "metadata", "warcinfo",
+                                                                   "request") else b""
+            yield path, start + it.get_record_offset(), it.get_record_length(), rec
+
+
+def merged_units(files: list[Path]) -> Iterator[Unit]:
+    """Every unit of ``files`` by WARC-Date: the files of one crawl's several writers (cluster
+    workers, the coordinator) interleave in time, and the history must see them as they happened.
+    Each file is read in its own order and opened only once the merge reaches the time it was
+    opened, so a large archive is never open all at once."""
+    files = sorted(files, key=file_order)
+    heap: list[tuple[str, int, Unit, Iterator[Unit]]] = []
+    seq = 0
+
+    def take(units: Iterator[Unit]) -> None:
+        nonlocal seq
+        unit = next(units, None)
+        if unit is not None:
+            heapq.heappush(heap, (unit.date, seq, unit, units))
+            seq += 1
+
+    i = 0
+    while i < len(files) or heap:
+        while i < len(files) and (not heap or _started(files[i]) <= heap[0][0]):
+            take(file_units(files[i]))
+            i += 1
+        _, _, unit, units = heapq.heappop(heap)
+        yield unit
+        take(units)
+
+
 def _exchange(rec, payload: bytes | None, request=None) -> Exchange:  # noqa: ANN001 - warcio records
     http = rec.http_headers
     status = int(http.get_statuscode()) if http else 0
@@ -90,34 +181,26 @@ class Rebuilder:
         self.crawls: dict[str, _Crawl] = {}
         self.originals: dict[str, tuple[Path, int]] = {}
         self.counts = {"records": 0, "captures": 0, "crawls": 0}
+        self.file_crawl: dict[str, _Crawl] = {}
 
-    def file(self, path: Path, records: Iterator[tuple[Path, int, int, object]]) -> None:
-        crawl: _Crawl | None = None
-        waiting = None  # a response or revisit, until the request record written right after it
-        for _, offset, length, rec in records:
-            self.counts["records"] += 1
-            if rec.rec_type == "request" and waiting is not None \
-                    and rec.rec_headers.get_header("WARC-Concurrent-To") == waiting[3].rec_headers.get_header(
-                        "WARC-Record-ID"):
-                self._record(*waiting, crawl, request=rec)
-                waiting = None
-                continue
-            if waiting is not None:
-                self._record(*waiting, crawl)
-                waiting = None
-            if rec.rec_type == "warcinfo":
-                crawl = self._warcinfo(path, rec)
-                continue
-            if rec.rec_headers.get_header("WARC-Record-ID") in self.skip:
-                if rec.rec_type == "response" and rec.rec_headers.get_header("WARC-Payload-Digest"):
-                    self.originals.setdefault(rec.rec_headers.get_header("WARC-Payload-Digest"), (path, offset))
-                continue
-            if rec.rec_type in ("response", "revisit"):
-                waiting = (path, offset, length, rec)
-                continue
-            self._record(path, offset, length, rec, crawl)
-        if waiting is not None:
-            self._record(*waiting, crawl)
+    def file(self, path: Path) -> None:
+        """Feed one file, in its own order."""
+        for unit in file_units(path):
+            self.feed(unit)
+
+    def feed(self, unit: Unit) -> None:
+        """Feed one unit; a file's warcinfo names the crawl its other units belong to."""
+        self.counts["records"] += 1 + (unit.request is not None)
+        rec, path = unit.rec, unit.path
+        if rec.rec_type == "warcinfo":
+            self.file_crawl[path.name] = self._warcinfo(path, rec)
+            return
+        crawl = self.file_crawl.get(path.name)
+        if rec.rec_headers.get_header("WARC-Record-ID") in self.skip:
+            if rec.rec_type == "response" and rec.rec_headers.get_header("WARC-Payload-Digest"):
+                self.originals.setdefault(rec.rec_headers.get_header("WARC-Payload-Digest"), (path, unit.offset))
+            return
+        self._record(path, unit.offset, unit.length, rec, crawl, request=unit.request)
 
     def _original(self, digest: str) -> tuple[Path, int] | None:
         """Where the payload an identical-payload revisit refers to was stored in full."""
@@ -203,8 +286,8 @@ def rebuild(data: Path, out: Path | None = None) -> dict:
             os.remove(p)
     db = open_db(target)
     rebuild = Rebuilder(History(db))
-    for path in files:
-        rebuild.file(path, iter_records(data, [path]))
+    for unit in merged_units(files):
+        rebuild.feed(unit)
     db.conn.close()
     return rebuild.counts
 
@@ -231,6 +314,6 @@ def catch_up(data: Path, db, crawl_id: str) -> int:  # noqa: ANN001 - a sqlite_u
                                       [crawl_id])}
     rebuild = Rebuilder(History(db), skip=known)
     rebuild.warcs = warc_dir(data)
-    for path in files:
-        rebuild.file(path, iter_records(data, [path]))
+    for unit in merged_units(files):
+        rebuild.feed(unit)
     return rebuild.counts["captures"]

@@ -74,6 +74,10 @@ class Recorder:
     def open(self) -> str:
         """Repair, resume or begin the crawl; return its id."""
         wdir = warc_dir(self.data)
+        if not self.history:  # a cluster worker: the coordinator began the crawl and keeps its history
+            self.writer = self._writer(wdir)
+            self.writer.open()
+            return self.crawl_id
         for name, cut in repair_open_files(wdir) if wdir.exists() else []:
             log.warning("repaired %s: cut %d bytes of an unfinished record", name, cut)
         db = open_db(self.data)
@@ -86,12 +90,7 @@ class Recorder:
                 caught = catch_up(self.data, db, resumed)
                 if caught:
                     log.warning("recorded %d captures of crawl %s from its WARC files", caught, resumed)
-            info = {"isPartOf": self.crawl_id, "govarchive-crawl-id": self.crawl_id,
-                    "govarchive-site": self.config.site, "govarchive-scope": self.config.scope or "",
-                    "govarchive-extract": self.config.overrides or "", "start-urls": self.config.start_urls,
-                    **self.config.info}
-            self.writer = WarcWriter(wdir, prefix=self.config.prefix, max_size=self.config.max_size, info=info,
-                                     host=socket.gethostname())
+            self.writer = self._writer(wdir)
             started = self.writer.open().date  # the warcinfo's date: a rebuild dates the crawl the same
             # The crawl is in the database before anything else happens: if the history writer dies
             # at once, the next run still finds this crawl unfinished and resumes it.
@@ -105,12 +104,23 @@ class Recorder:
                         self.config.scope)
         return self.crawl_id
 
+    def _writer(self, wdir: Path) -> WarcWriter:
+        info = {"isPartOf": self.crawl_id, "govarchive-crawl-id": self.crawl_id,
+                "govarchive-site": self.config.site, "govarchive-scope": self.config.scope or "",
+                "govarchive-extract": self.config.overrides or "", "start-urls": self.config.start_urls,
+                **self.config.info}
+        return WarcWriter(wdir, prefix=self.config.prefix, max_size=self.config.max_size, info=info,
+                          host=socket.gethostname())
+
     def close(self, reason: str, stats: dict) -> dict:
         """End the crawl: the history settles it, then its end record is written; return event counts.
 
         A crawl whose history writer died gets no end record: it stays unfinished, in the WARCs as
         in the database, and its next run resumes it.
         """
+        if self.writer is not None and not self.history:
+            self.writer.close()  # its coordinator writes the crawl's end, once every worker has closed
+            return {}
         if self.writer is None or self.ingest is None:
             return {}
         counts: dict = {}
@@ -129,7 +139,7 @@ class Recorder:
 
     def _hand_over(self, *msg: object) -> None:
         """Give the history writer a message; IngestDied the first time it is found dead."""
-        if self.fatal is not None:
+        if self.fatal is not None or not self.history:
             return
         try:
             self.ingest.put(*msg)

@@ -31,18 +31,20 @@ class CrawlSummary:
     events: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     warc_bytes: int = 0
-    conditional: int = 0
+    conditional: int | None = 0  # None: not counted (a cluster crawl's workers send them)
     statuses: dict[str, int] = field(default_factory=dict)
     slowest: list[dict] = field(default_factory=list)
     fatal: str | None = None  # why the crawl stopped before its end (the history writer died)
     coverage: list[dict] = field(default_factory=list)  # per list series (archive/coverage.py)
     render: dict = field(default_factory=dict)  # browser renders: requested, failed, unrendered (and why)
+    workers: dict[str, int] = field(default_factory=dict)  # a cluster crawl: requests each worker finished
 
     def lines(self) -> list[str]:
         ev = self.events
         out = [f"crawl {self.crawl_id}: {self.reason}",
-               f"  fetched {self.fetched} ({self.revisits} unchanged revisits, "
-               f"{self.conditional} conditional requests), {self.warc_bytes:,} WARC bytes written",
+               f"  fetched {self.fetched} ({self.revisits} unchanged revisits"
+               + ("" if self.conditional is None else f", {self.conditional} conditional requests")
+               + f"), {self.warc_bytes:,} WARC bytes written",
                f"  new {ev.get('added', 0)}, changed {ev.get('changed', 0)}, removed {ev.get('removed', 0)}, "
                f"restored {ev.get('restored', 0)}, delisted {ev.get('delisted', 0)}, "
                f"errors {sum(self.errors.values())}"]
@@ -56,6 +58,8 @@ class CrawlSummary:
         if self.slowest:
             out.append("  slowest hosts: " + ", ".join(f"{h['host']} {h['mean_s']:.2f}s mean, {h['max_s']:.2f}s max"
                                                       for h in self.slowest[:3]))
+        if self.workers:
+            out.append("  workers: " + ", ".join(f"{w} {n}" for w, n in sorted(self.workers.items())))
         out += self.coverage_lines()
         return out
 
@@ -201,3 +205,112 @@ def _by_last_part(stats: dict, key: str) -> dict:
     """The stats under one templated key (``govarchive/errors/{}``), by what fills the template."""
     prefix = key.split("{}")[0]
     return {k[len(prefix):]: n for k, n in stats.items() if k.startswith(prefix)}
+
+
+# -- a cluster ----------------------------------------------------------------------------------------
+def default_worker_name() -> str:
+    """This machine's name: a worker restarted here repairs the files its killed run left."""
+    import re
+    import socket
+
+    return re.sub(r"[^A-Za-z0-9_.]+", "_", socket.gethostname()) or "worker"
+
+
+def worker_settings(data: Path, redis_url: str, name: str, concurrency: int = 4, contact: str | None = None,
+                    extra: dict | None = None) -> Settings:
+    """A cluster worker's Scrapy settings (the add-on adds the cluster's components, crawler/addon.py)."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    values = {"GOVARCHIVE_DATA": str(data), "GOVARCHIVE_REDIS": redis_url, "GOVARCHIVE_WORKER": name,
+              "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+              # Each host's limit and delay are the cluster's (Redis), not one worker's guess.
+              "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "WARNING", "GOVARCHIVE_PROGRESS": False}
+    contact = contact or os.environ.get("GOVARCHIVE_CONTACT")
+    if contact:
+        values["GOVARCHIVE_CONTACT"] = contact
+    for key, value in {**values, **(extra or {})}.items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_worker(data: Path, redis_url: str, *, name: str | None = None, concurrency: int = 4,
+               contact: str | None = None, extra: dict | None = None) -> dict:
+    """Fetch for the cluster until SIGTERM (then hand back what is in flight and close the WARCs);
+    return the worker's stats."""
+    from crawler.cluster import ClusterSpider
+
+    from .cluster import Cluster
+
+    cluster = Cluster(redis_url)  # ClusterError: one clear line
+    name = name or default_worker_name()
+    if any(w["name"] == name for w in cluster.workers()):
+        raise GovArchiveError(f"a worker named {name} is already running (give each worker its own --name)")
+    settings = worker_settings(data, redis_url, name, concurrency, contact, extra)
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(ClusterSpider)
+    process.crawl(crawler)
+    process.start()
+    return crawler.stats.get_stats()
+
+
+def run_cluster_crawl(data: Path, urls: list[str], redis_url: str, *, site: str | None = None,
+                      concurrency: int | None = None, profile: dict | None = None,
+                      user_urls: list[str] | None = None, contact: str | None = None) -> CrawlSummary:
+    """Coordinate one crawl through a cluster's workers; the history is built here, from their WARCs."""
+    from .cluster import Cluster
+    from .coordinator import ClusterCrawl, coordinate
+    from .scope import Scope
+    from .sites import overrides
+
+    if not urls:
+        raise GovArchiveError("nothing to crawl: give a URL or --site")
+    for url in urls:
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise GovArchiveError(f"not an http(s) URL: {url}")
+    cluster = Cluster(redis_url)
+    profile = profile or {}
+    site_name = site or profile.get("name") or urlsplit(urls[0]).netloc
+    hosts = profile.get("hosts") or sorted({urlsplit(u).netloc for u in urls})
+    trusted = urls if user_urls is None else user_urls
+    job = ClusterCrawl(
+        data=data, cluster=cluster, site=site_name, start_urls=urls,
+        scope=Scope(hosts, profile.get("prefixes"), profile.get("deny")), overrides=overrides(profile),
+        per_host=concurrency or int((profile.get("settings") or {}).get("CONCURRENT_REQUESTS_PER_DOMAIN", 2)),
+        contact=contact or profile.get("contact") or os.environ.get("GOVARCHIVE_CONTACT"),
+        allow_private=bool(profile.get("allow_private")),
+        allow_private_hosts=tuple(sorted({urlsplit(u).netloc.lower() for u in trusted})))
+    lock = site_lock(data, site_name)
+    try:
+        result = coordinate(job, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    finally:
+        lock.close()
+    return cluster_summary(data, result)
+
+
+def cluster_summary(data: Path, result: dict) -> CrawlSummary:
+    """The crawl report of a cluster crawl, read from the history it built."""
+    from .coverage import report
+    from .db import open_db
+
+    crawl_id = result["crawl_id"]
+    db = open_db(data)
+    try:
+        q = db.execute
+        events = {k: n for k, n in q("SELECT kind, count(*) FROM changes WHERE crawl_id = ? GROUP BY kind",
+                                     [crawl_id])}
+        errors = {k: n for k, n in q("SELECT error, count(*) FROM captures WHERE crawl_id = ? AND error IS NOT NULL "
+                                     "GROUP BY error", [crawl_id])}
+        statuses = {str(k): n for k, n in q("SELECT status, count(*) FROM captures WHERE crawl_id = ? AND status "
+                                            "IS NOT NULL GROUP BY status", [crawl_id])}
+        fetched, revisits = q("SELECT count(*), sum(record_type = 'revisit') FROM captures WHERE crawl_id = ? "
+                              "AND status IS NOT NULL", [crawl_id]).fetchone()
+        files = {f for (f,) in q("SELECT DISTINCT warc_file FROM captures WHERE crawl_id = ?", [crawl_id]) if f}
+        rows = report(db, crawl_id=crawl_id)
+    finally:
+        db.conn.close()
+    from .db import warc_dir
+
+    size = sum((warc_dir(data) / f).stat().st_size for f in files if (warc_dir(data) / f).exists())
+    return CrawlSummary(crawl_id=crawl_id, reason="finished", fetched=fetched or 0, revisits=revisits or 0,
+                        events=events, errors=errors, warc_bytes=size, conditional=None,
+                        statuses=statuses, coverage=rows, workers=result.get("workers", {}))

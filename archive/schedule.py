@@ -37,18 +37,20 @@ class Job:
     runs: int = field(default=0)
 
 
-def crawl_command(profile: dict, data: Path) -> list[str]:
-    return [sys.executable, "-m", "archive.cli", "crawl", "--site", profile["path"], "--data", str(data)]
+def crawl_command(profile: dict, data: Path, redis: str | None = None) -> list[str]:
+    cluster = ["--redis", redis] if redis else []
+    return [sys.executable, "-m", "archive.cli", "crawl", "--site", profile["path"], "--data", str(data), *cluster]
 
 
 class Scheduler:
     """Run site crawls when their cron schedules say, until stopped."""
 
-    def __init__(self, profiles: list[dict], data: Path, jitter: float = 60.0) -> None:
+    def __init__(self, profiles: list[dict], data: Path, jitter: float = 60.0, redis: str | None = None) -> None:
         missing = [p["name"] for p in profiles if not p.get("schedule")]
         if missing:
             raise SiteProfileError(f"no schedule in profile(s): {', '.join(missing)}")
         self.data = data
+        self.redis = redis  # each crawl coordinated through this cluster
         self.jitter = jitter
         self.jobs = [Job(p) for p in profiles]
         self.stopping = threading.Event()
@@ -67,7 +69,7 @@ class Scheduler:
         logs = self.data / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         out = open(logs / f"{job.profile['name']}.log", "ab")
-        job.proc = subprocess.Popen(crawl_command(job.profile, self.data), stdout=out, stderr=out)
+        job.proc = subprocess.Popen(crawl_command(job.profile, self.data, self.redis), stdout=out, stderr=out)
         out.close()
         job.runs += 1
         log.info("%s: crawl started (pid %d)", job.profile["name"], job.proc.pid)
@@ -111,7 +113,7 @@ class Scheduler:
         log.info("scheduler stopped")
 
 
-def cron_lines(profiles: list[dict], data: Path, exe: str) -> list[str]:
+def cron_lines(profiles: list[dict], data: Path, exe: str, redis: str | None = None) -> list[str]:
     """crontab lines running each profile's crawl on its schedule."""
     out = []
     for p in profiles:
@@ -120,7 +122,7 @@ def cron_lines(profiles: list[dict], data: Path, exe: str) -> list[str]:
             raise SiteProfileError(f"{p['name']}: cron takes 5-field schedules, not {p['schedule']!r}")
         log_file = data.resolve() / "logs" / f"{p['name']}.log"
         out.append(f"{p['schedule']} mkdir -p {log_file.parent} && {exe} crawl --site {p['path']} "
-                   f"--data {data.resolve()} >> {log_file} 2>&1")
+                   f"--data {data.resolve()}{_redis(redis)} >> {log_file} 2>&1")
     return out
 
 
@@ -147,15 +149,30 @@ def on_calendar(schedule: str) -> str:
     return f"{day}*-{conv(month)}-{conv(dom)} {conv(hour)}:{conv(minute)}:00"
 
 
-def systemd_units(profiles: list[dict], data: Path, exe: str) -> str:
+def _redis(redis: str | None) -> str:
+    return f" --redis {redis}" if redis else ""
+
+
+def systemd_units(profiles: list[dict], data: Path, exe: str, redis: str | None = None) -> str:
     """A .service and a .timer per profile, for `systemctl enable --now govarchive-NAME.timer`."""
     out = []
     for p in profiles:
         name = f"govarchive-{p['name']}"
         out.append(f"# /etc/systemd/system/{name}.service\n[Unit]\nDescription=govarchive crawl of {p['name']}\n"
                    f"After=network-online.target\n\n[Service]\nType=oneshot\nWorkingDirectory={Path.cwd()}\n"
-                   f"ExecStart={exe} crawl --site {p['path']} --data {data.resolve()}\nNice=10\n")
+                   f"ExecStart={exe} crawl --site {p['path']} --data {data.resolve()}{_redis(redis)}\nNice=10\n")
         out.append(f"# /etc/systemd/system/{name}.timer\n[Unit]\nDescription=govarchive crawl of {p['name']}\n\n"
                    f"[Timer]\nOnCalendar={on_calendar(p['schedule'])}\nRandomizedDelaySec=300\nPersistent=true\n\n"
                    f"[Install]\nWantedBy=timers.target\n")
     return "\n".join(out)
+
+
+def worker_unit(exe: str, data: Path, redis: str, concurrency: int, name: str | None, contact: str | None) -> str:
+    """A systemd unit running a cluster worker on this machine (restarted if it dies; SIGTERM on stop
+    hands its in-flight requests back and closes its WARC files)."""
+    opts = f" --concurrency {concurrency}" + (f" --name {name}" if name else "") + (f" --contact {contact}" if contact else "")
+    return (f"# /etc/systemd/system/govarchive-worker.service\n[Unit]\nDescription=govarchive cluster worker\n"
+            f"After=network-online.target remote-fs.target\nWants=network-online.target\n\n[Service]\n"
+            f"WorkingDirectory={Path.cwd()}\nExecStart={exe} worker --redis {redis} --data {data.resolve()}{opts}\n"
+            f"KillSignal=SIGTERM\nTimeoutStopSec=120\nRestart=always\nRestartSec=10\nNice=5\n\n"
+            f"[Install]\nWantedBy=multi-user.target\n")

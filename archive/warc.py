@@ -274,12 +274,15 @@ def _create_locked(path: Path) -> io.BufferedWriter:
     return fh
 
 
-def repair_open_files(directory: str | Path) -> list[tuple[str, int]]:
-    """Repair the ``*.warc.gz.open`` files whose writer is gone: truncate each to its last complete
-    record and rename it; return what was cut. A file another live crawl is writing is left alone."""
+def repair_open_files(directory: str | Path, prefix: str = "") -> list[tuple[str, int]]:
+    """Repair the ``<prefix>*.warc.gz.open`` files whose writer is gone: truncate each to its last
+    complete record and rename it; return what was cut. A file another live crawl is writing is left
+    alone (it holds the file's lock)."""
     repaired = []
     directory = Path(directory)
-    for path in sorted(directory.glob("*.warc.gz" + OPEN_SUFFIX)):
+    if not directory.exists():
+        return []
+    for path in sorted(directory.glob(prefix + "*.warc.gz" + OPEN_SUFFIX)):
         try:
             fh = open(path, "r+b")
         except FileNotFoundError:  # its writer closed it meanwhile

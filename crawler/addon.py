@@ -56,6 +56,9 @@ DEFAULTS = {
     "GOVARCHIVE_MAX_RENDERS": 50,
     "GOVARCHIVE_RENDER_TIMEOUT": 20,
     "GOVARCHIVE_CHROMIUM": None,  # None: Debian's chromium on the PATH
+    "GOVARCHIVE_REDIS": None,  # a cluster worker's Redis URL (crawler/cluster.py); None: one process
+    "GOVARCHIVE_WORKER": None,  # a cluster worker's name (its WARC files carry it)
+    "GOVARCHIVE_LEASE_TTL": 180,  # seconds a worker holds a request before another may take it
     # Scrapy settings the archive components need.
     "DOWNLOAD_HANDLERS": {"http": "crawler.handler.ArchivingDownloadHandler",
                           "https": "crawler.handler.ArchivingDownloadHandler"},
@@ -63,6 +66,22 @@ DEFAULTS = {
     "DOWNLOAD_FAIL_ON_DATALOSS": False,  # keep what came; it is archived with WARC-Truncated
     "RETRY_HTTP_CODES": list(RETRY_STATUSES),
 }
+
+
+# A cluster worker (GOVARCHIVE_REDIS set): scrapy-redis's scheduler over the shared frontier, the
+# archive extension that writes WARCs only, leases ended once links are queued (spider middleware 10,
+# nearest the engine), host slots freed as a download ends (downloader middleware 1000, nearest it).
+CLUSTER = {
+    "SCHEDULER": "crawler.cluster.ClusterScheduler",
+    "SCHEDULER_QUEUE_CLASS": "crawler.cluster.HostQueue",
+    "DUPEFILTER_CLASS": "crawler.cluster.CrawlDupeFilter",
+    "SCHEDULER_SERIALIZER": "archive.cluster",  # its dumps/loads: JSON
+    "SCHEDULER_PERSIST": True,  # the frontier is the cluster's: a worker never flushes it
+    "GOVARCHIVE_STATE": "archive.cluster.RedisState",
+}
+CLUSTER_EXTENSIONS = {"crawler.extension.ArchiveExtension": None, "crawler.cluster.ClusterArchiveExtension": 100}
+CLUSTER_DOWNLOADER_MIDDLEWARES = {"crawler.cluster.ClusterSlotMiddleware": 1000}
+CLUSTER_SPIDER_MIDDLEWARES = {"crawler.cluster.LeaseMiddleware": 10}
 
 
 def user_agent(contact: str | None) -> str:
@@ -75,15 +94,12 @@ class GovArchiveAddon:
     """Add the archive's components and defaults."""
 
     def update_settings(self, settings: BaseSettings) -> None:
-        for key, components in (("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES), ("EXTENSIONS", EXTENSIONS)):
-            current = settings.getdict(key)
-            for path, order in components.items():
-                if order is None or path not in current:
-                    current[path] = order
-            settings.set(key, current, "addon")
+        self._components(settings, DOWNLOADER_MIDDLEWARES=DOWNLOADER_MIDDLEWARES, EXTENSIONS=EXTENSIONS)
         for key, value in DEFAULTS.items():
             settings.set(key, value, "addon")
         settings.set("USER_AGENT", user_agent(settings.get("GOVARCHIVE_CONTACT")), "addon")
+        if settings.get("GOVARCHIVE_REDIS"):
+            self._cluster(settings)
         # The browser for lists that exist only in one: Debian's chromium, never a downloaded one.
         if settings.get("GOVARCHIVE_RENDER") != "never":
             from .render import chromium_path, playwright_settings
@@ -93,3 +109,20 @@ class GovArchiveAddon:
                 timeout = settings.getfloat("GOVARCHIVE_RENDER_TIMEOUT")
                 for key, value in playwright_settings(executable, timeout).items():
                     settings.set(key, value, "addon")
+
+    @staticmethod
+    def _components(settings: BaseSettings, **groups: dict) -> None:
+        for key, components in groups.items():
+            current = settings.getdict(key)
+            for path, order in components.items():
+                if order is None or path not in current:
+                    current[path] = order
+            settings.set(key, current, "addon")
+
+    def _cluster(self, settings: BaseSettings) -> None:
+        """A cluster worker's components (README, "A cluster")."""
+        self._components(settings, EXTENSIONS=CLUSTER_EXTENSIONS, DOWNLOADER_MIDDLEWARES=CLUSTER_DOWNLOADER_MIDDLEWARES,
+                         SPIDER_MIDDLEWARES=CLUSTER_SPIDER_MIDDLEWARES)
+        for key, value in CLUSTER.items():
+            settings.set(key, value, "addon")
+        settings.set("REDIS_URL", settings.get("GOVARCHIVE_REDIS"), "addon")

@@ -158,14 +158,21 @@ class ArchiveExtension:
             self.stats.inc_value(v.STAT_ERRORS.format("too_large"))
             raise StopDownload(fail=False)
 
+    def _recorder(self, meta: dict) -> Recorder | None:
+        """The recorder of the crawl a request belongs to (one here; a cluster worker has several)."""
+        return self.recorder
+
     def request_scheduled(self, request: Request, spider) -> None:  # noqa: ANN001
         """Keep the frontier: a killed crawl resumes from it."""
-        self._call(self.recorder.enqueue if self.recorder else None,
-                   request_key(request.url, request.method, request.body), request.meta.get("depth", 0))
+        self._call(self.recorder, "enqueue", request_key(request.url, request.method, request.body),
+                   request.meta.get("depth", 0))
 
     def response_downloaded(self, response: Response, request: Request, spider) -> None:  # noqa: ANN001
         self._received.pop(id(request), None)
-        if "cached" in response.flags or self.recorder is None or self.recorder.writer is None:
+        if "cached" in response.flags:
+            return
+        recorder = self._recorder(request.meta)
+        if recorder is None or recorder.writer is None:
             return
         if "playwright" in response.flags:
             # A page as the browser rendered it: not what a server sent (what it sent is archived
@@ -175,37 +182,40 @@ class ArchiveExtension:
             return
         ex = exchange_from(response, request)
         self._note_latency(ex.url, request.meta.get("download_latency"))
-        request.meta["govarchive_discovery"] = self._archive(ex, request.meta)
+        request.meta["govarchive_discovery"] = self._archive(recorder, ex, request.meta)
 
-    def browser_response(self, exchange: Exchange) -> Discovery:
-        """Archive one response the browser received while rendering a page; return where it leads."""
-        if self.recorder is None or self.recorder.writer is None:
+    def browser_response(self, exchange: Exchange, request: Request | None = None) -> Discovery:
+        """Archive one response the browser received while rendering ``request``'s page; return
+        where it leads."""
+        recorder = self._recorder(request.meta if request is not None else {})
+        if recorder is None or recorder.writer is None:
             return Discovery()
         self.stats.inc_value(v.STAT_RENDER.format("responses"))
-        return self._archive(exchange, {})
+        return self._archive(recorder, exchange, {})
 
     def fetch_failed(self, request: Request, exception: BaseException) -> None:
         """A download that failed for good (after retries): archived as a metadata record."""
-        if self.recorder is None or self.recorder.writer is None or isinstance(exception, IgnoreRequest):
+        recorder = self._recorder(request.meta)
+        if recorder is None or recorder.writer is None or isinstance(exception, IgnoreRequest):
             return
         kind = v.classify_exception(exception)
         self.stats.inc_value(v.STAT_ERRORS.format(kind))
-        self._call(self.recorder.record_failure, request.url, request.method, request.body, kind,
+        self._call(recorder, "record_failure", request.url, request.method, request.body, kind,
                    f"{type(exception).__name__}: {exception}")
 
-    def _archive(self, ex: Exchange, meta: dict) -> Discovery:
-        cap = self._call(self.recorder.record, ex)
+    def _archive(self, recorder: Recorder, ex: Exchange, meta: dict) -> Discovery:
+        cap = self._call(recorder, "record", ex)
         if cap is None:
             return Discovery()
         self.stats.inc_value(v.STAT_RECORDS.format(cap.record_type))
-        return discovery(cap, meta, self.recorder.state, self.max_list_pages)
+        return discovery(cap, meta, recorder.state, self.max_list_pages)
 
-    def _call(self, method, *args: object):  # noqa: ANN001, ANN202
+    def _call(self, recorder: Recorder | None, method: str, *args: object):  # noqa: ANN202
         """Call the recorder; if its history writer died, stop the crawl once."""
-        if method is None or self.recorder.fatal is not None:
+        if recorder is None or recorder.fatal is not None:
             return None
         try:
-            return method(*args)
+            return getattr(recorder, method)(*args)
         except IngestDied as exc:
             self._stop(exc)
             return None

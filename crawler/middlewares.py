@@ -32,7 +32,8 @@ class ConditionalRequestMiddleware:
     def process_request(self, request: Request, spider=None):  # noqa: ANN001, ANN201
         if request.meta.get("govarchive_unconditional"):
             return None
-        etag, modified = self.state.validator(request_key(request.url, request.method, request.body))
+        state = self.state.for_crawl(request.meta.get("govarchive_crawl"))  # a cluster worker serves several
+        etag, modified = state.validator(request_key(request.url, request.method, request.body))
         if etag and b"If-None-Match" not in request.headers:
             request.headers[b"If-None-Match"] = etag
         if modified and b"If-Modified-Since" not in request.headers:
@@ -178,6 +179,10 @@ class PrivateAddressMiddleware:
     def process_request(self, request: Request, spider=None):  # noqa: ANN001, ANN201
         if self.allow_all:
             return None
+        spider = self.crawler.spider
+        if hasattr(spider, "allows_private"):  # a cluster worker: each crawl says (crawler/cluster.py)
+            if spider.allows_private(request):
+                return None
         from urllib.parse import urlsplit
 
         from scrapy.exceptions import IgnoreRequest

@@ -96,7 +96,7 @@ async def _capture(crawler: Crawler, response, request: Request) -> None:  # noq
                   request_headers=[(h["name"], h["value"]) for h in sent if not h["name"].startswith(":")],
                   request_body=response.request.post_data_buffer or b"",
                   ip_address=server["ipAddress"] if server else None, date=warc_date())
-    for _, found in crawler.signals.send_catch_log(signal=browser_response, exchange=ex):
+    for _, found in crawler.signals.send_catch_log(signal=browser_response, exchange=ex, request=request):
         links = getattr(found, "links", None)
         if links:
             request.meta.setdefault("govarchive_browser_links", []).extend(links)

@@ -2,6 +2,7 @@
 
 # A download failed for good (after retries): request, exception. The archive extension records it.
 fetch_failed = object()
-# The browser received a response while rendering a page: exchange (archive.warc.Exchange).
+# The browser received a response while rendering a page: exchange (archive.warc.Exchange), request
+# (the page's).
 # Receivers return a pipelines.links.Discovery of where it leads.
 browser_response = object()

@@ -16,6 +16,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
+from archive import seeds
 from archive.state import EmptyState
 from archive.vocab import classify_exception
 from crawler import signals as ga_signals
@@ -166,8 +167,9 @@ def test_the_spider_builds_post_requests_from_their_keys_and_probes_each_host():
     req = spider._request("http://x.gov.cn/dataproxy.jsp?startrecord=1&__wb_method=post&col=1&unit=2")
     assert (req.method, req.url, req.body) == ("POST", "http://x.gov.cn/dataproxy.jsp?startrecord=1", b"col=1&unit=2")
     assert req.headers[b"Content-Type"] == b"application/x-www-form-urlencoded"
-    probes = spider._probes()
+    probes = [spider._seed_request(p) for p in seeds.probes(spider.start_urls, spider.scope)]
     assert sorted({p.url.split("/")[2] for p in probes}) == ["x.gov.cn", "y.gov.cn"]
+    assert all(p.dont_filter and p.priority == 100 for p in probes)
     assert all(p.meta["govarchive_unconditional"] and p.meta["dont_retry"] for p in probes)
 
 

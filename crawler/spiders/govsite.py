@@ -5,24 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from archive import seeds
 from archive.capture import request_key, split_key
 from archive.scope import Scope
-from archive.soft404 import probe_url
+from archive.seeds import Seed
 from archive.vocab import STAT_ERRORS, STAT_LINKS_OUT_OF_SCOPE, STAT_PROBED_PAGES, STAT_RENDER
 
 from ..render import render_request, settle
 from ..state import archive_state
 
 logger = logging.getLogger(__name__)
-
-PROBE_TIMEOUT = 10  # seconds: a probe that hangs must not hold the crawl's start for long
 
 
 @dataclass
@@ -74,13 +73,18 @@ class GovSiteSpider(scrapy.Spider):
         return scrapy.Request(target, method=method, body=body or None, headers=headers, callback=self.parse,
                               meta={"handle_httpstatus_all": True, **ctx.meta, **meta})
 
+    def _seed_request(self, seed: Seed, ctx: CrawlContext | None = None, **kw: object) -> scrapy.Request:
+        """The request of a Seed (archive/seeds.py)."""
+        request = self._request(seed.key, ctx, **seed.meta)
+        return request.replace(priority=seed.priority, dont_filter=seed.dont_filter, **kw)
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # First ask each host for a page that cannot exist, and wait for the answers: the history
         # must know the site's own "not found" page before it judges the site's pages.
-        probes = self._probes()
+        probes = seeds.probes(self.start_urls, self.scope)
         if probes:
             done: Deferred = Deferred()
-            pending = {r.url for r in probes}
+            pending = {p.key for p in probes}
 
             def finished(result):  # noqa: ANN001, ANN202 - a Response, or a Failure from the errback
                 request = getattr(result, "request", None)
@@ -88,67 +92,25 @@ class GovSiteSpider(scrapy.Spider):
                 if (not pending or request is None) and not done.called:
                     done.callback(None)
 
-            for req in probes:
-                yield req.replace(callback=finished, errback=finished)
+            for probe in probes:
+                yield self._seed_request(probe, callback=finished, errback=finished)
             await maybe_deferred_to_future(done)
         for req in self._initial():
             yield req
-
-    def _sitemaps(self) -> list[scrapy.Request]:
-        """Each host's sitemaps (robots.txt ``Sitemap:`` lines, and /sitemap.xml): another door to
-        documents no list links."""
-        scheme = urlsplit(self.start_urls[0]).scheme
-        out = []
-        for host in sorted(self.scope.hosts):
-            for path in ("/robots.txt", "/sitemap.xml"):
-                url = urlunsplit((scheme, host, path, "", ""))
-                if url in self.ctx.done:  # a sitemap.xml that answered 404 lately is asked again in a week
-                    continue
-                out.append(scrapy.Request(url, callback=self.parse,
-                                          dont_filter=True, meta={"handle_httpstatus_all": True, "dont_retry": True,
-                                                                  "govarchive_sitemap": True}))
-        return out
-
-    def _probes(self) -> list[scrapy.Request]:
-        """One request per host in scope for a URL that cannot exist (archive/soft404.py)."""
-        scheme = urlsplit(self.start_urls[0]).scheme
-        urls = sorted({probe_url(urlunsplit((scheme, host, "/", "", ""))) for host in self.scope.hosts})
-        return [scrapy.Request(url, dont_filter=True, priority=100,
-                               meta={"handle_httpstatus_all": True, "govarchive_unconditional": True,
-                                     "govarchive_probe": True, "dont_retry": True,
-                                     "download_timeout": PROBE_TIMEOUT}) for url in urls]
 
     def start_requests(self) -> Iterator[scrapy.Request]:  # Scrapy < 2.13
         yield from self._initial()
 
     def _initial(self) -> Iterator[scrapy.Request]:
-        known, pending = self._archive_state()
-        done = self.ctx.done
-        for url in self.start_urls:
-            if url not in done:
-                yield self._request(url, govarchive_start=True)
-        if self.sitemaps:
-            yield from self._sitemaps()
-        for url, depth in pending:  # queued by a crawl that was killed: fetched now
-            if url not in done and self.scope.allows(url):
-                yield self._request(url, depth=depth)
-        if self.recheck:
-            for url in known:
-                if url not in done:
-                    yield self._request(url, govarchive_recheck=True)
-
-    def _archive_state(self) -> tuple[list[str], list[tuple[str, int]]]:
-        """Every page the archive knows in scope (deletions show only if we ask again), and what a
-        killed crawl of this site had queued; ``self.done`` gets what it already captured."""
+        """Start URLs, sitemaps, what a killed run of this crawl left, every known page in scope."""
         from crawler.extension import site_of
 
-        state = archive_state(self.crawler)
-        crawl_id = state.unfinished_crawl(site_of(self))
-        pending = state.pending(crawl_id) if crawl_id else []
-        self.ctx.done = state.done(crawl_id) if crawl_id else set()
-        # Links that only ever answered 404 are checked again after a while, not every crawl.
-        self.ctx.done |= state.recently_missing(self.settings.getint("GOVARCHIVE_MISSING_RECHECK_DAYS"))
-        return state.known(self.scope.allows), pending
+        found = seeds.seeds(self.start_urls, self.scope, archive_state(self.crawler), site_of(self),
+                            sitemaps=self.sitemaps, recheck=self.recheck,
+                            missing_recheck_days=self.settings.getint("GOVARCHIVE_MISSING_RECHECK_DAYS"))
+        self.ctx.done = found.done
+        for seed in found.requests:
+            yield self._seed_request(seed)
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         ctx = self.context(response.meta)
