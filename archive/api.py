@@ -120,9 +120,18 @@ class Archive:
 
         self.close()
         if redis:
-            options.pop("max_pages", None)
-            return run_cluster_crawl(self.path, urls, redis, **options)
+            profile, user_urls = options.get("profile"), options.get("user_urls")
+            return run_cluster_crawl(self.path, redis, [(urls, profile, user_urls)],
+                                     concurrency=options.get("concurrency"), contact=options.get("contact"))[0]
         return run_crawl(self.path, urls, **options)
+
+    def crawl_cluster(self, redis: str, crawls: list[tuple[list[str], dict | None, list[str] | None]],
+                      **options: object) -> list:
+        """Coordinate several sites' crawls through a cluster at once (one crawl per site)."""
+        from .runner import run_cluster_crawl
+
+        self.close()
+        return run_cluster_crawl(self.path, redis, crawls, **options)
 
     def work(self, redis: str, **options: object) -> dict:
         """Be a cluster worker until SIGTERM: fetch what the cluster's frontier holds, write WARCs here."""

@@ -86,42 +86,56 @@ def main() -> None:
 # -- crawling -------------------------------------------------------------------------------------
 @main.command()
 @click.argument("urls", nargs=-1)
-@click.option("--site", help="Site profile name (sites/NAME.toml) or path to a profile file.")
+@click.option("--site", "sites", multiple=True,
+              help="Site profile name (sites/NAME.toml) or path to a profile file (several: with --redis).")
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Requests in flight per host.")
 @click.option("--max-pages", type=click.IntRange(1), help="Stop after this many responses.")
 @click.option("--contact", help="URL or mailto: a site operator can reach you at (carried in the User-Agent).")
 @click.option("--notify", "webhook", help="POST the crawl's change events as JSON to this URL when there are any.")
 @click.option("--feed", type=click.Path(dir_okay=False, path_type=Path), help="Rewrite this Atom feed after a crawl with changes.")
-@click.option("--redis", metavar="URL", help="Coordinate the crawl through this cluster's workers (govarchive worker).")
+@click.option("--redis", metavar="URL",
+              help="Coordinate the crawl(s) through this cluster's workers (govarchive worker); build the history here.")
 @baseline_option
 @pass_archive
-def crawl(archive: Archive, urls: tuple[str, ...], site: str | None, concurrency: int | None, max_pages: int | None,
-          contact: str | None, webhook: str | None, feed: Path | None, redis: str | None, include_baseline: bool) -> None:
+def crawl(archive: Archive, urls: tuple[str, ...], sites: tuple[str, ...], concurrency: int | None,
+          max_pages: int | None, contact: str | None, webhook: str | None, feed: Path | None, redis: str | None,
+          include_baseline: bool) -> None:
     """Crawl URLs within their hosts; also recheck every page the archive already knows."""
-    profile = None
-    if site:
-        from .sites import load_profile
+    from .sites import load_profile
 
-        profile = load_profile(site)
-    start = list(urls) or list((profile or {}).get("start_urls") or [])
-    name = (profile or {}).get("name") or site
+    profiles = [load_profile(s) for s in sites]
+    if len(profiles) > 1 and not redis:
+        raise GovArchiveError("several sites at once need a cluster (--redis URL); here, crawl them one by one")
+    if len(profiles) > 1 and urls:
+        raise GovArchiveError("give URLs or several --site, not both")
     if redis and max_pages:
         raise GovArchiveError("--max-pages is for a crawl in this process, not through a cluster")
-    summary = archive.crawl(start, redis=redis, site=name, concurrency=concurrency, max_pages=max_pages,
-                            profile=profile, user_urls=list(urls), contact=contact)
-    for line in summary.lines():
-        click.echo(line, err=True)
-    webhook = webhook or (profile or {}).get("notify")
-    if summary.crawl_id and (webhook or feed):
-        from .notify import notify
+    if len(profiles) > 1:
+        summaries = archive.crawl_cluster(redis, [(list(p["start_urls"]), p, []) for p in profiles],
+                                          concurrency=concurrency, contact=contact)
+    else:
+        profile = profiles[0] if profiles else None
+        start = list(urls) or list((profile or {}).get("start_urls") or [])
+        summaries = [archive.crawl(start, redis=redis, site=(profile or {}).get("name"), concurrency=concurrency,
+                                   max_pages=max_pages, profile=profile, user_urls=list(urls), contact=contact)]
+    failed = False
+    for i, summary in enumerate(summaries):
+        profile = profiles[i] if i < len(profiles) else None
+        for line in summary.lines():
+            click.echo(line, err=True)
+        hook = webhook or (profile or {}).get("notify")
+        if summary.crawl_id and (hook or feed):
+            from .notify import notify
 
-        sent = notify(archive.path, summary.crawl_id, name, webhook, feed, include_baseline=include_baseline)
-        if sent:
-            click.echo(f"  notified: {sent} events" + (f" to {webhook}" if webhook else "") +
-                       (f", feed {feed}" if feed else ""), err=True)
-    if summary.fatal:
-        raise GovArchiveError(summary.fatal)
-    if summary.reason not in ("finished", "closespider_pagecount") or summary.fetched == 0:
+            sent = notify(archive.path, summary.crawl_id, (profile or {}).get("name"), hook, feed,
+                          include_baseline=include_baseline)
+            if sent:
+                click.echo(f"  notified: {sent} events" + (f" to {hook}" if hook else "") +
+                           (f", feed {feed}" if feed else ""), err=True)
+        if summary.fatal:
+            raise GovArchiveError(summary.fatal)
+        failed |= summary.reason not in ("finished", "closespider_pagecount") or summary.fetched == 0
+    if failed:
         sys.exit(1)
 
 
@@ -482,9 +496,11 @@ REDIS_HELP = "The cluster's Redis (redis://host:6379/0)."
               help="Requests in flight in this worker (each host's limit is its crawl's, across the cluster).")
 @click.option("--name", help="This worker's name, unique in the cluster (default: the machine's name).")
 @click.option("--contact", help="URL or mailto: a site operator can reach you at (carried in the User-Agent).")
+@click.option("--lease-ttl", type=click.FloatRange(1), default=30, show_default=True,
+              help="Seconds before a dead worker's requests go to other workers (a live worker renews its own).")
 @click.option("--print-systemd", is_flag=True, help="Print a systemd unit running this worker instead of running.")
 @pass_archive
-def worker(archive: Archive, redis: str, concurrency: int, name: str | None, contact: str | None,
+def worker(archive: Archive, redis: str, concurrency: int, name: str | None, contact: str | None, lease_ttl: float,
            print_systemd: bool) -> None:
     """Fetch for a cluster until SIGTERM, writing WARC files into --data (shared storage)."""
     if print_systemd:
@@ -496,7 +512,8 @@ def worker(archive: Archive, redis: str, concurrency: int, name: str | None, con
     Cluster(redis)  # unreachable: one line, before Scrapy starts
     click.echo(f"worker {name or 'on this machine'}: fetching for {redis}, writing to {archive.path} "
                "(SIGTERM stops it)", err=True)
-    stats = archive.work(redis, name=name, concurrency=concurrency, contact=contact)
+    stats = archive.work(redis, name=name, concurrency=concurrency, contact=contact,
+                         extra={"GOVARCHIVE_LEASE_TTL": lease_ttl})
     click.echo(f"worker stopped: {stats.get('response_received_count', 0)} responses", err=True)
 
 

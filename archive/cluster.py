@@ -31,7 +31,7 @@ import time
 from .errors import GovArchiveError
 
 PREFIX = "govarchive:"
-LEASE_TTL = 180.0  # seconds a popped request stays a worker's before another may take it
+LEASE_TTL = 30.0  # seconds a popped request stays a worker's unless its heartbeat renews it
 
 _POP = """
 local now, limit, ttl, worker = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
@@ -126,6 +126,19 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
 end
 return #ids
+"""
+
+# A live worker's heartbeat renews its leases: only a dead (or cut-off) worker's expire.
+_RENEW = """
+local until, worker = tonumber(ARGV[1]), ARGV[2]
+local n = 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if redis.call('HGET', KEYS[2] .. 'lease:' .. id, 'worker') == worker then
+    redis.call('ZADD', KEYS[1], 'XX', until, id)
+    n = n + 1
+  end
+end
+return n
 """
 
 _PUSH = """
@@ -225,6 +238,7 @@ class Cluster:
         self._release = self.r.register_script(_RELEASE)
         self._reap = self.r.register_script(_REAP)
         self._push = self.r.register_script(_PUSH)
+        self._renew = self.r.register_script(_RENEW)
 
     def key(self, name: str) -> str:
         return PREFIX + name
@@ -327,6 +341,10 @@ class Cluster:
         """The request is done (archived, its links queued) — or handed back, as ``requeue`` (the
         request serialised), for a retry."""
         self._finish(keys=[self.key("leases"), PREFIX], args=[lease, requeue or "", time.time(), 0])
+
+    def renew(self, worker: str, lease_ttl: float = LEASE_TTL) -> int:
+        """Keep a live worker's leases; return how many it holds."""
+        return int(self._renew(keys=[self.key("leases"), PREFIX], args=[time.time() + lease_ttl, worker]))
 
     def hand_back(self, worker: str) -> int:
         """Return every lease a worker holds to its queue (the worker is stopping); return how many."""
@@ -443,7 +461,14 @@ class RedisState:
         return self._views[crawl_id]
 
     def _get(self, name: str, field: str) -> object | None:
-        return self.cluster.snapshot_get(self.crawl_id, name, field) if self.crawl_id else None
+        """A field of the snapshot; None while Redis is unreachable (the request goes out
+        unconditional, the payload is stored in full: more bytes, nothing wrong)."""
+        from redis.exceptions import RedisError
+
+        try:
+            return self.cluster.snapshot_get(self.crawl_id, name, field) if self.crawl_id else None
+        except RedisError:
+            return None
 
     def validator(self, key: str) -> tuple[str | None, str | None]:
         v = self._get("validators", key)
@@ -458,11 +483,18 @@ class RedisState:
         return (v[0], v[1]) if v else None
 
     def remember_payload(self, digest: str, url: str, date: str) -> None:
+        from redis.exceptions import RedisError
+
         if self.crawl_id:
-            self.cluster.snapshot_add_payload(self.crawl_id, digest, url, date)
+            try:
+                self.cluster.snapshot_add_payload(self.crawl_id, digest, url, date)
+            except RedisError:
+                pass  # another worker stores the same payload in full: more bytes, nothing wrong
 
     def stored_links(self, key: str) -> list[str]:
-        return list(self._get("links", key) or [])
+        # Never guessed: a 304's links missing would drop a list's documents without a word.
+        raw = self.cluster.snapshot_get(self.crawl_id, "links", key) if self.crawl_id else None
+        return list(raw or [])
 
     def known(self, allows) -> list[str]:  # noqa: ANN001
         return []

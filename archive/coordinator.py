@@ -23,15 +23,17 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from redis.exceptions import RedisError
 from warcio.archiveiterator import ArchiveIterator
 
 from . import seeds as seeding
-from .cluster import Cluster, fingerprint, request_dict
+from .capture import split_key
+from .cluster import Cluster, dumps, fingerprint, request_dict
 from .db import open_db, warc_dir
 from .errors import GovArchiveError
 from .history import History
@@ -145,153 +147,182 @@ class Ingester:
         return len(units)
 
 
-def coordinate(job: ClusterCrawl, progress=None) -> dict:  # noqa: ANN001 - a callable taking one line
-    """Run one crawl through the cluster; return what the crawl report needs."""
-    say = progress or (lambda line: log.warning("%s", line))
-    cluster = job.cluster
-    data = job.data
-    state = SQLiteState(data)
-    wdir = warc_dir(data)
-    wdir.mkdir(parents=True, exist_ok=True)
-    resumed = state.unfinished_crawl(job.site)
-    crawl_id = resumed or new_crawl_id()
-    if not cluster.lock_site(job.site, crawl_id, ttl=LOCK_TTL):
-        raise GovArchiveError(f"a crawl of {job.site} is already coordinated through this Redis "
-                              f"(crawl {cluster.site_lock_holder(job.site)}): one coordinator per site")
-    attached = cluster.config(crawl_id) is not None  # a coordinator that stopped: the crawl went on
-    db = open_db(data)
-    writer: WarcWriter | None = None
-    try:
-        if resumed and not attached:
-            repair_open_files(wdir)  # files dead writers left (a live writer's stay locked)
-            caught = catch_up(data, db, resumed)
-            say(f"resuming crawl {resumed} of {job.site}, which did not finish" +
-                (f" ({caught} captures recorded from its WARC files)" if caught else ""))
-        info = {"isPartOf": crawl_id, "govarchive-crawl-id": crawl_id, "govarchive-site": job.site,
+class _Run:
+    """One crawl's way through the phases: probing, running, closing, ended."""
+
+    def __init__(self, job: ClusterCrawl, say) -> None:  # noqa: ANN001 - a callable taking one line
+        self.job = job
+        self.say = say
+        self.cluster = job.cluster
+        self.wdir = warc_dir(job.data)
+        self.state = SQLiteState(job.data)
+        self.resumed = self.state.unfinished_crawl(job.site)
+        self.crawl_id = self.resumed or new_crawl_id()
+        self.db = None
+        self.writer: WarcWriter | None = None
+        self.ingester: Ingester | None = None
+        self.phase = "probing"
+        self.empty = 0  # polls in a row that found the frontier empty
+        self.deadline = 0.0
+
+    def lock(self) -> None:
+        if not self.cluster.lock_site(self.job.site, self.crawl_id, ttl=LOCK_TTL):
+            raise GovArchiveError(f"a crawl of {self.job.site} is already coordinated through this Redis "
+                                  f"(crawl {self.cluster.site_lock_holder(self.job.site)}): one coordinator per site")
+
+    def open(self) -> None:
+        job, cluster = self.job, self.cluster
+        self.wdir.mkdir(parents=True, exist_ok=True)
+        attached = cluster.config(self.crawl_id) is not None  # a coordinator that stopped: the crawl went on
+        self.db = open_db(job.data)
+        if self.resumed and not attached:
+            repair_open_files(self.wdir)  # files dead writers left (a live writer's stay locked)
+            caught = catch_up(job.data, self.db, self.resumed)
+            self.say(f"resuming crawl {self.resumed} of {job.site}, which did not finish" +
+                     (f" ({caught} captures recorded from its WARC files)" if caught else ""))
+        info = {"isPartOf": self.crawl_id, "govarchive-crawl-id": self.crawl_id, "govarchive-site": job.site,
                 "govarchive-scope": job.scope.to_dict(), "govarchive-extract": job.overrides or "",
-                "start-urls": job.start_urls, "operator": job.contact or "",
-                "govarchive-cluster": cluster.url.rsplit("@", 1)[-1], "govarchive-role": "coordinator"}
-        writer = WarcWriter(wdir, prefix=f"{job.prefix}-coordinator", info=info, host=socket.gethostname())
-        started = writer.open().date
-        ingester = Ingester(data, db, crawl_id, job.error_crawls, own=writer.files)
-        ingester.begin(started, job.site, job.start_urls, job.scope.to_dict(), job.overrides)
+                "start-urls": job.start_urls, "operator": job.contact or "", "govarchive-role": "coordinator"}
+        self.writer = WarcWriter(self.wdir, prefix=f"{job.prefix}-coordinator", info=info, host=socket.gethostname())
+        started = self.writer.open().date
+        self.ingester = Ingester(job.data, self.db, self.crawl_id, job.error_crawls, own=self.writer.files)
+        self.ingester.begin(started, job.site, job.start_urls, job.scope.to_dict(), job.overrides)
         if attached:
-            say(f"attached to crawl {crawl_id} of {job.site}, running in the cluster")
-        else:
-            _seed(job, cluster, state, crawl_id, resumed, ingester, say)
-        _drain(job, cluster, crawl_id, ingester, say)
-        _close(cluster, crawl_id, ingester, wdir, say)
-        ended = warc_date()
-        by_worker = cluster.done_by(crawl_id)
-        stats = {"workers": by_worker, "captures_ingested": ingester.fed}
-        events = Counter()
-        with db.conn:
-            for e in ingester.history.end_crawl(crawl_id, ended, "finished", stats):
-                events[e["kind"]] += 1
-        writer.write_metadata(f"urn:govarchive:crawl:{crawl_id}",
-                              {"govarchive": "crawl-end", "crawl_id": crawl_id, "reason": "finished",
-                               "stats": stats}, extra={"WARC-Date": ended})
-        cluster.forget(crawl_id)
-        cluster.unlock_site(job.site, crawl_id)
-        return {"crawl_id": crawl_id, "resumed": resumed, "workers": by_worker}
-    finally:
-        if writer is not None:
-            writer.close()
-        db.conn.close()
+            self.phase = cluster.phase(self.crawl_id) or "running"
+            self.say(f"attached to crawl {self.crawl_id} of {job.site}, {self.phase} in the cluster")
+            if self.phase == "closing":
+                self.deadline = time.monotonic() + CLOSE_WAIT
+            return
+        validators, links, payloads = self.state.snapshot()
+        cluster.put_snapshot(self.crawl_id, validators, links, payloads)
+        cluster.set_limits(self.crawl_id, job.per_host)
+        cluster.register(self.crawl_id, {
+            "site": job.site, "start_urls": job.start_urls, "scope": job.scope.to_dict(), "overrides": job.overrides,
+            "info": {"operator": job.contact or ""}, "allow_private": job.allow_private,
+            "allow_private_hosts": sorted(job.allow_private_hosts)})
+        cluster.set_phase(self.crawl_id, "probing")
+        # First each host's soft-404 probe, and its answer: the history must know the site's own
+        # "not found" page before it judges the site's pages (archive/soft404.py).
+        for seed in seeding.probes(job.start_urls, job.scope):
+            self._push(seed, check_seen=False)
+        self.deadline = time.monotonic() + PROBE_WAIT
 
+    def _push(self, seed: seeding.Seed, check_seen: bool = True) -> None:
+        url, method, body = split_key(seed.key)
+        req = request_dict(seed.key, {**seed.meta, "govarchive_crawl": self.crawl_id}, priority=seed.priority,
+                           dont_filter=seed.dont_filter)
+        self.cluster.push(self.crawl_id, urlsplit(url).netloc, fingerprint(method, url, body), dumps(req),
+                          priority=seed.priority, force=not check_seen)
 
-def _seed(job: ClusterCrawl, cluster: Cluster, state: SQLiteState, crawl_id: str, resumed: str | None,
-          ingester: Ingester, say) -> None:  # noqa: ANN001
-    validators, links, payloads = state.snapshot()
-    cluster.put_snapshot(crawl_id, validators, links, payloads)
-    cluster.set_limits(crawl_id, job.per_host)
-    cluster.register(crawl_id, {"site": job.site, "start_urls": job.start_urls, "scope": job.scope.to_dict(),
-                                "overrides": job.overrides, "info": {"operator": job.contact or ""},
-                                "allow_private": job.allow_private,
-                                "allow_private_hosts": sorted(job.allow_private_hosts)})
-    cluster.set_phase(crawl_id, "probing")
-    meta = {"govarchive_crawl": crawl_id}
-    probes = seeding.probes(job.start_urls, job.scope)
-    for seed in probes:
-        _push(cluster, crawl_id, seed, meta, check_seen=False)
-    waited = _wait(cluster, crawl_id, PROBE_WAIT, ingester, say, "the soft-404 probes")
-    if not waited:
-        say(f"the soft-404 probes did not finish within {PROBE_WAIT:.0f}s: seeding anyway")
-    cluster.set_phase(crawl_id, "running")
-    found = seeding.seeds(job.start_urls, job.scope, state, job.site, sitemaps=job.sitemaps, recheck=job.recheck,
-                          missing_recheck_days=job.missing_recheck_days, crawl_id=resumed or crawl_id)
-    from .capture import split_key
+    def _seed(self) -> None:
+        job = self.job
+        found = seeding.seeds(job.start_urls, job.scope, self.state, job.site, sitemaps=job.sitemaps,
+                              recheck=job.recheck, missing_recheck_days=job.missing_recheck_days,
+                              crawl_id=self.resumed or self.crawl_id)
+        done = [split_key(k) for k in found.done]
+        self.cluster.mark_seen(self.crawl_id, [fingerprint(m, u, b) for u, m, b in done])
+        for seed in found.requests:
+            self._push(seed, check_seen=not seed.dont_filter)
+        self.cluster.set_phase(self.crawl_id, "running")
+        self.phase = "running"
+        self.say(f"crawl {self.crawl_id} of {job.site}: {len(found.requests)} requests queued for the cluster")
 
-    cluster.mark_seen(crawl_id, [fingerprint(*_method_url_body(split_key(k))) for k in found.done])
-    for seed in found.requests:
-        _push(cluster, crawl_id, seed, meta, check_seen=not seed.dont_filter)
-    say(f"crawl {crawl_id} of {job.site}: {len(found.requests)} requests queued for the cluster")
-
-
-def _method_url_body(parts: tuple[str, str, bytes | None]) -> tuple[str, str, bytes | None]:
-    url, method, body = parts
-    return method, url, body
-
-
-def _push(cluster: Cluster, crawl_id: str, seed: seeding.Seed, meta: dict, check_seen: bool) -> None:
-    from urllib.parse import urlsplit
-
-    from .capture import split_key
-
-    url, method, body = split_key(seed.key)
-    req = request_dict(seed.key, {**seed.meta, **meta}, priority=seed.priority, dont_filter=seed.dont_filter)
-    fp = fingerprint(method, url, body)
-    from .cluster import dumps
-
-    cluster.push(crawl_id, urlsplit(url).netloc, fp, dumps(req), priority=seed.priority, force=not check_seen)
-
-
-def _live(cluster: Cluster) -> set[str]:
-    return {w["name"] for w in cluster.workers()}
-
-
-def _wait(cluster: Cluster, crawl_id: str, timeout: float | None, ingester: Ingester, say, what: str) -> bool:  # noqa: ANN001
-    """Poll until the crawl's frontier is empty twice running (reaping, refreshing the lock,
-    ingesting); False on timeout."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    empty = 0
-    quiet_since = time.monotonic()
-    site = (cluster.config(crawl_id) or {}).get("site")
-    while True:
-        cluster.reap()
-        if site:
-            cluster.refresh_lock(site, crawl_id, LOCK_TTL)
-        live = _live(cluster)
-        ingester.poll()
-        pending = cluster.pending(crawl_id, live)
-        empty = empty + 1 if pending == 0 else 0
-        if empty >= 2:
-            return True
-        if not live and time.monotonic() - quiet_since > 30:
-            say(f"waiting for {what}: no worker is running (start one: govarchive worker --redis {cluster.url})")
-            quiet_since = time.monotonic()
-        if deadline is not None and time.monotonic() > deadline:
+    def step(self, live: set[str]) -> bool:
+        """One look at the crawl; True once it has ended."""
+        self.cluster.refresh_lock(self.job.site, self.crawl_id, LOCK_TTL)
+        if self.phase in ("probing", "running"):
+            self.ingester.poll()
+            self.empty = self.empty + 1 if self.cluster.pending(self.crawl_id, live) == 0 else 0
+            if self.phase == "probing" and (self.empty >= 2 or time.monotonic() > self.deadline):
+                if self.empty < 2:
+                    self.say(f"the soft-404 probes of {self.job.site} did not finish within {PROBE_WAIT:.0f}s: "
+                             "seeding anyway")
+                self.empty = 0
+                self._seed()
+            elif self.phase == "running" and self.empty >= 2:  # drained: every worker closes its files
+                self.cluster.request_close(self.crawl_id)
+                self.phase = "closing"
+                self.deadline = time.monotonic() + CLOSE_WAIT
             return False
-        time.sleep(POLL)
+        for name, cut in repair_open_files(self.wdir):  # only files no live writer holds
+            self.say(f"repaired {name} (a dead worker's): cut {cut} bytes of an unfinished record")
+        left = self.ingester.open_files()
+        if left and time.monotonic() <= self.deadline:
+            return False
+        if left:
+            self.say(f"{len(left)} file(s) of crawl {self.crawl_id} still open after {CLOSE_WAIT:.0f}s, left "
+                     "out of its history (a rebuild adds them once closed): " + ", ".join(p.name for p in left))
+        self.ingester.poll(final=True)
+        self._end()
+        return True
+
+    def _end(self) -> None:
+        ended = warc_date()
+        self.workers = self.cluster.done_by(self.crawl_id)
+        stats = {"workers": self.workers, "units_ingested": self.ingester.fed}
+        with self.db.conn:
+            self.ingester.history.end_crawl(self.crawl_id, ended, "finished", stats)
+        self.writer.write_metadata(f"urn:govarchive:crawl:{self.crawl_id}",
+                                   {"govarchive": "crawl-end", "crawl_id": self.crawl_id, "reason": "finished",
+                                    "stats": stats}, extra={"WARC-Date": ended})
+        self.cluster.forget(self.crawl_id)
+        self.cluster.unlock_site(self.job.site, self.crawl_id)
+        self.phase = "ended"
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        if self.db is not None:
+            self.db.conn.close()
 
 
-def _drain(job: ClusterCrawl, cluster: Cluster, crawl_id: str, ingester: Ingester, say) -> None:  # noqa: ANN001
-    _wait(cluster, crawl_id, None, ingester, say, "the crawl")
+def coordinate(jobs: list[ClusterCrawl], progress=None) -> list[dict]:  # noqa: ANN001 - a callable taking one line
+    """Run crawls through the cluster side by side, one per site; return what each crawl report needs.
 
-
-def _close(cluster: Cluster, crawl_id: str, ingester: Ingester, wdir: Path, say) -> None:  # noqa: ANN001
-    """Every worker closes the crawl's files; a dead worker's are repaired; the rest is ingested."""
-    cluster.request_close(crawl_id)
-    deadline = time.monotonic() + CLOSE_WAIT
-    while True:
-        for name, cut in repair_open_files(wdir):  # only files no live writer holds
-            say(f"repaired {name} (a dead worker's): cut {cut} bytes of an unfinished record")
-        left = ingester.open_files()
-        if not left:
-            break
-        if time.monotonic() > deadline:
-            say(f"{len(left)} file(s) of crawl {crawl_id} still open after {CLOSE_WAIT:.0f}s, left out: "
-                + ", ".join(p.name for p in left))
-            break
-        time.sleep(POLL / 2)
-    ingester.poll(final=True)
+    Interrupted (Ctrl-C, SIGTERM), a crawl goes on in the cluster: run the same command again and
+    its coordinator attaches to it.
+    """
+    say = progress or (lambda line: log.warning("%s", line))
+    runs = [_Run(job, say) for job in jobs]
+    if len({r.job.site for r in runs}) < len(runs):
+        raise GovArchiveError("a site is given twice")
+    cluster = jobs[0].cluster
+    locked: list[_Run] = []
+    try:
+        for run in runs:  # every lock first: a refused site starts nothing
+            run.lock()
+            locked.append(run)
+    except GovArchiveError:
+        for run in locked:
+            cluster.unlock_site(run.job.site, run.crawl_id)
+        raise
+    try:
+        for run in runs:
+            run.open()
+        active = list(runs)
+        quiet_since = time.monotonic()
+        down_since = None
+        while active:
+            try:
+                cluster.reap()
+                live = {w["name"] for w in cluster.workers()}
+                active = [r for r in active if not r.step(live)]
+            except RedisError as exc:  # the crawl waits in Redis: go on when it returns
+                if down_since is None:
+                    down_since = time.monotonic()
+                    say(f"Redis unreachable ({exc}): waiting for it")
+                time.sleep(POLL * 5)
+                continue
+            if down_since is not None:
+                say(f"Redis is back after {time.monotonic() - down_since:.0f}s")
+                down_since = None
+            if active and not live and time.monotonic() - quiet_since > 30:
+                say(f"waiting: no worker is running (start one: govarchive worker --redis {cluster.url} --data …)")
+                quiet_since = time.monotonic()
+            if active:
+                time.sleep(POLL)
+    finally:
+        for run in runs:
+            run.close()
+    return [{"crawl_id": r.crawl_id, "site": r.job.site, "resumed": r.resumed, "workers": getattr(r, "workers", {})}
+            for r in runs]

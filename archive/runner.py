@@ -233,6 +233,21 @@ def worker_settings(data: Path, redis_url: str, name: str, concurrency: int = 4,
     return settings
 
 
+def _dead_here(worker: dict) -> bool:
+    """A worker of this machine whose process is gone (killed: its heartbeat has not expired yet)."""
+    import socket
+
+    if worker["host"] != socket.gethostname() or not worker["pid"]:
+        return False
+    try:
+        os.kill(worker["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def run_worker(data: Path, redis_url: str, *, name: str | None = None, concurrency: int = 4,
                contact: str | None = None, extra: dict | None = None) -> dict:
     """Fetch for the cluster until SIGTERM (then hand back what is in flight and close the WARCs);
@@ -243,8 +258,10 @@ def run_worker(data: Path, redis_url: str, *, name: str | None = None, concurren
 
     cluster = Cluster(redis_url)  # ClusterError: one clear line
     name = name or default_worker_name()
-    if any(w["name"] == name for w in cluster.workers()):
-        raise GovArchiveError(f"a worker named {name} is already running (give each worker its own --name)")
+    for w in cluster.workers():
+        if w["name"] == name and not _dead_here(w):
+            raise GovArchiveError(f"a worker named {name} is already running on {w['host']} "
+                                  "(give each worker its own --name)")
     settings = worker_settings(data, redis_url, name, concurrency, contact, extra)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ClusterSpider)
@@ -253,38 +270,40 @@ def run_worker(data: Path, redis_url: str, *, name: str | None = None, concurren
     return crawler.stats.get_stats()
 
 
-def run_cluster_crawl(data: Path, urls: list[str], redis_url: str, *, site: str | None = None,
-                      concurrency: int | None = None, profile: dict | None = None,
-                      user_urls: list[str] | None = None, contact: str | None = None) -> CrawlSummary:
-    """Coordinate one crawl through a cluster's workers; the history is built here, from their WARCs."""
+def run_cluster_crawl(data: Path, redis_url: str, crawls: list[tuple[list[str], dict | None, list[str] | None]], *,
+                      concurrency: int | None = None, contact: str | None = None) -> list[CrawlSummary]:
+    """Coordinate crawls through a cluster's workers, one per site, side by side; the history is built
+    here, from their WARCs. ``crawls``: (start URLs, site profile or None, URLs the user typed)."""
     from .cluster import Cluster
     from .coordinator import ClusterCrawl, coordinate
     from .scope import Scope
     from .sites import overrides
 
-    if not urls:
-        raise GovArchiveError("nothing to crawl: give a URL or --site")
-    for url in urls:
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-            raise GovArchiveError(f"not an http(s) URL: {url}")
     cluster = Cluster(redis_url)
-    profile = profile or {}
-    site_name = site or profile.get("name") or urlsplit(urls[0]).netloc
-    hosts = profile.get("hosts") or sorted({urlsplit(u).netloc for u in urls})
-    trusted = urls if user_urls is None else user_urls
-    job = ClusterCrawl(
-        data=data, cluster=cluster, site=site_name, start_urls=urls,
-        scope=Scope(hosts, profile.get("prefixes"), profile.get("deny")), overrides=overrides(profile),
-        per_host=concurrency or int((profile.get("settings") or {}).get("CONCURRENT_REQUESTS_PER_DOMAIN", 2)),
-        contact=contact or profile.get("contact") or os.environ.get("GOVARCHIVE_CONTACT"),
-        allow_private=bool(profile.get("allow_private")),
-        allow_private_hosts=tuple(sorted({urlsplit(u).netloc.lower() for u in trusted})))
-    lock = site_lock(data, site_name)
+    jobs = []
+    for urls, profile, user_urls in crawls:
+        if not urls:
+            raise GovArchiveError("nothing to crawl: give a URL or --site")
+        for url in urls:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+                raise GovArchiveError(f"not an http(s) URL: {url}")
+        profile = profile or {}
+        trusted = urls if user_urls is None else user_urls
+        jobs.append(ClusterCrawl(
+            data=data, cluster=cluster, site=profile.get("name") or urlsplit(urls[0]).netloc, start_urls=urls,
+            scope=Scope(profile.get("hosts") or sorted({urlsplit(u).netloc for u in urls}), profile.get("prefixes"),
+                        profile.get("deny")), overrides=overrides(profile),
+            per_host=concurrency or int((profile.get("settings") or {}).get("CONCURRENT_REQUESTS_PER_DOMAIN", 2)),
+            contact=contact or profile.get("contact") or os.environ.get("GOVARCHIVE_CONTACT"),
+            allow_private=bool(profile.get("allow_private")),
+            allow_private_hosts=tuple(sorted({urlsplit(u).netloc.lower() for u in trusted}))))
+    locks = [site_lock(data, job.site) for job in jobs]
     try:
-        result = coordinate(job, progress=lambda line: print(line, file=sys.stderr, flush=True))
+        results = coordinate(jobs, progress=lambda line: print(line, file=sys.stderr, flush=True))
     finally:
-        lock.close()
-    return cluster_summary(data, result)
+        for lock in locks:
+            lock.close()
+    return [cluster_summary(data, r) for r in results]
 
 
 def cluster_summary(data: Path, result: dict) -> CrawlSummary:

@@ -58,7 +58,7 @@ DEFAULTS = {
     "GOVARCHIVE_CHROMIUM": None,  # None: Debian's chromium on the PATH
     "GOVARCHIVE_REDIS": None,  # a cluster worker's Redis URL (crawler/cluster.py); None: one process
     "GOVARCHIVE_WORKER": None,  # a cluster worker's name (its WARC files carry it)
-    "GOVARCHIVE_LEASE_TTL": 180,  # seconds a worker holds a request before another may take it
+    "GOVARCHIVE_LEASE_TTL": 30,  # seconds a dead worker's requests wait before others take them
     # Scrapy settings the archive components need.
     "DOWNLOAD_HANDLERS": {"http": "crawler.handler.ArchivingDownloadHandler",
                           "https": "crawler.handler.ArchivingDownloadHandler"},

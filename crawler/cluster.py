@@ -30,6 +30,7 @@ import warnings
 from collections import deque
 from urllib.parse import urlsplit
 
+from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
@@ -64,6 +65,55 @@ POLL = 0.2  # seconds before asking the frontier again when every ready host is 
 LOCAL_ONLY = ("playwright", "playwright_include_page", "playwright_page_methods")
 
 
+class Outbox:
+    """Redis calls that failed while Redis was unreachable, kept in order and made again when it
+    returns: a link found, a lease ended, a slot freed is never lost to an outage."""
+
+    def __init__(self) -> None:
+        self.ops: deque = deque()
+        self.down_since: float | None = None
+
+    def call(self, fn, *args: object, **kw: object):  # noqa: ANN001, ANN201
+        if self.ops:  # down: keep the order of what the worker did
+            self.ops.append((fn, args, kw))
+            return None
+        try:
+            return fn(*args, **kw)
+        except RedisError as exc:
+            self.down(exc)
+            self.ops.append((fn, args, kw))
+            return None
+
+    def down(self, exc: Exception) -> None:
+        if self.down_since is None:
+            self.down_since = time.time()
+            logger.error("Redis unreachable (%s): this worker takes no work until it returns; what it has "
+                         "done is kept and sent then", exc)
+
+    def flush(self) -> bool:
+        """Send what waits; True when Redis answers again (or never left)."""
+        while self.ops:
+            fn, args, kw = self.ops[0]
+            try:
+                fn(*args, **kw)
+            except RedisError as exc:
+                self.down(exc)
+                return False
+            self.ops.popleft()
+        if self.down_since is not None:
+            logger.warning("Redis is back after %.0fs", time.time() - self.down_since)
+            self.down_since = None
+        return True
+
+
+def outbox(crawler: Crawler) -> Outbox:
+    """The worker's one Outbox (shared by the scheduler, the middlewares and the extension)."""
+    box = getattr(crawler, "_govarchive_outbox", None)
+    if box is None:
+        box = crawler._govarchive_outbox = Outbox()
+    return box
+
+
 def is_local(request: Request, spider) -> bool:  # noqa: ANN001
     """A request that cannot be handed to another process: live objects in its meta, or a callback
     that is not a method of the spider."""
@@ -86,21 +136,32 @@ class HostQueue(Base):
         self.worker = settings.get("GOVARCHIVE_WORKER")
         self.per_host = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         self.lease_ttl = settings.getfloat("GOVARCHIVE_LEASE_TTL")
+        self.outbox = outbox(spider.crawler)
 
     def __len__(self) -> int:
-        return sum(self.cluster.pending(c) for c in self.cluster.active())
+        try:
+            return sum(self.cluster.pending(c) for c in self.cluster.active())
+        except RedisError:
+            return 0
 
-    def push(self, request: Request) -> None:
+    def push(self, request: Request, fp: str | None = None) -> None:
+        """Queue a request (``fp``: test the crawl's seen set first, when the dupefilter could not)."""
         crawl = request.meta["govarchive_crawl"]
-        self.cluster.push(crawl, urlsplit(request.url).netloc, None, self._encode_request(request),
-                          priority=request.priority, force=True)
+        self.outbox.call(self.cluster.push, crawl, urlsplit(request.url).netloc, fp, self._encode_request(request),
+                         priority=request.priority, force=fp is None)
 
     def requeue(self, request: Request) -> None:
         """Hand a leased request back (a retry): another worker may fetch it."""
-        self.cluster.finish(request.meta["govarchive_lease"], requeue=self._encode_request(request))
+        self.outbox.call(self.cluster.finish, request.meta["govarchive_lease"], requeue=self._encode_request(request))
 
     def pop(self, timeout: int = 0) -> Request | None:
-        got = self.cluster.pop(self.worker, self.per_host, self.lease_ttl)
+        if not self.outbox.flush():
+            return None
+        try:
+            got = self.cluster.pop(self.worker, self.per_host, self.lease_ttl)
+        except RedisError as exc:
+            self.outbox.down(exc)
+            return None
         if got is None:
             return None
         lease, crawl, _, raw = got
@@ -108,7 +169,7 @@ class HostQueue(Base):
             request = self._decode_request(raw)
         except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the worker
             logger.error("dropped a queued request of crawl %s that cannot be read: %s", crawl, exc)
-            self.cluster.finish(lease)
+            self.outbox.call(self.cluster.finish, lease)
             return None
         request.meta["govarchive_lease"] = lease
         request.meta.setdefault("govarchive_crawl", crawl)
@@ -158,13 +219,21 @@ class ClusterScheduler(Scheduler):
             return False
         if is_local(request, self.spider):
             request.meta["govarchive_local"] = crawl
-            self.queue.cluster.local(crawl, self.queue.worker, 1)
+            self.queue.outbox.call(self.queue.cluster.local, crawl, self.queue.worker, 1)
             self.local.append(request)
             return True
         if request.meta.get("govarchive_lease"):  # a retry: back to the host's queue, under its limits
             self.queue.requeue(request)
             return True
-        return super().enqueue_request(request)
+        if self.queue.outbox.ops:  # Redis is down: queued when it returns, the seen test made then
+            self.queue.push(request, fp=None if request.dont_filter else self.df.request_fingerprint(request))
+            return True
+        try:
+            return super().enqueue_request(request)
+        except RedisError as exc:
+            self.queue.outbox.down(exc)
+            self.queue.push(request, fp=None if request.dont_filter else self.df.request_fingerprint(request))
+            return True
 
     def next_request(self) -> Request | None:
         if self.local:
@@ -191,7 +260,7 @@ class ClusterScheduler(Scheduler):
         if self._nudge is not None and self._nudge.active():
             self._nudge.cancel()
         for request in self.local:  # never fetched: counted no more
-            self.queue.cluster.local(request.meta["govarchive_local"], self.queue.worker, -1)
+            self.queue.outbox.call(self.queue.cluster.local, request.meta["govarchive_local"], self.queue.worker, -1)
         self.local.clear()
 
 
@@ -204,6 +273,7 @@ class ClusterSlotMiddleware:
         if not crawler.settings.get("GOVARCHIVE_REDIS"):
             raise NotConfigured("not a cluster worker")
         self.cluster = Cluster(crawler.settings.get("GOVARCHIVE_REDIS"))
+        self.outbox = outbox(crawler)
         self.delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
         self.max_backoff = crawler.settings.getfloat("GOVARCHIVE_MAX_BACKOFF")
 
@@ -215,7 +285,7 @@ class ClusterSlotMiddleware:
         lease = request.meta.get("govarchive_lease")
         if lease and not request.meta.get("govarchive_released"):
             request.meta["govarchive_released"] = True
-            self.cluster.release(lease, delay)
+            self.outbox.call(self.cluster.release, lease, delay)
 
     def process_response(self, request: Request, response: Response, spider=None) -> Response:  # noqa: ANN001
         delay = self.delay
@@ -241,13 +311,14 @@ class LeaseMiddleware:
             raise NotConfigured("not a cluster worker")
         self.cluster = Cluster(crawler.settings.get("GOVARCHIVE_REDIS"))
         self.worker = crawler.settings.get("GOVARCHIVE_WORKER")
+        self.outbox = outbox(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LeaseMiddleware:
         return cls(crawler)
 
     def done(self, request: Request) -> None:
-        finish(self.cluster, self.worker, request)
+        finish(self.outbox, self.cluster, self.worker, request)
 
     def process_spider_output(self, response: Response, result, spider=None):  # noqa: ANN001, ANN201
         yield from result
@@ -262,16 +333,16 @@ class LeaseMiddleware:
         self.done(response.request)
 
 
-def finish(cluster: Cluster, worker: str, request: Request | None) -> None:
+def finish(box: Outbox, cluster: Cluster, worker: str, request: Request | None) -> None:
     """A request is over for good: end its lease, or count its local request done."""
     if request is None:
         return
     lease = request.meta.pop("govarchive_lease", None)
     if lease:
-        cluster.finish(lease)
+        box.call(cluster.finish, lease)
     crawl = request.meta.pop("govarchive_local", None)
     if crawl:
-        cluster.local(crawl, worker, -1)
+        box.call(cluster.local, crawl, worker, -1)
 
 
 # -- the archive ------------------------------------------------------------------------------------------
@@ -287,9 +358,8 @@ class ClusterArchiveExtension(ArchiveExtension):
         self.worker = settings.get("GOVARCHIVE_WORKER")
         self.recorders: dict[str, Recorder] = {}
         self.since: dict[str, str] = {}  # crawl -> when its current file opened
-        self.closed: set[str] = set()
         self.loop: task.LoopingCall | None = None
-        self.redis_down_since: float | None = None
+        self.lease_ttl = settings.getfloat("GOVARCHIVE_LEASE_TTL")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ClusterArchiveExtension:
@@ -311,14 +381,19 @@ class ClusterArchiveExtension(ArchiveExtension):
             self.loop.stop()
         for crawl in list(self.recorders):
             self._close(crawl)
+        box = outbox(self.crawler)
         try:
-            handed = self.cluster.hand_back(self.worker)
-            if handed:
-                logger.warning("handed %d unfinished requests back to the frontier", handed)
-            self.cluster.r.delete(self.cluster.key(f"worker:{self.worker}"))
-        except Exception as exc:  # noqa: BLE001 - Redis gone: the leases expire by themselves
-            logger.error("could not hand back this worker's leases (%s); they expire in %ds", exc,
-                         self.crawler.settings.getint("GOVARCHIVE_LEASE_TTL"))
+            if box.flush():
+                handed = self.cluster.hand_back(self.worker)
+                if handed:
+                    logger.warning("handed %d unfinished requests back to the frontier", handed)
+                self.cluster.r.delete(self.cluster.key(f"worker:{self.worker}"))
+        except RedisError:
+            pass
+        if box.ops:  # Redis never came back: what this worker found is in its WARCs, and its leases expire
+            logger.error("stopping with %d changes Redis never received: the requests it leased go back to "
+                         "the frontier when their leases expire; links found are in this worker's WARC files",
+                         len(box.ops))
 
     def _recorder(self, meta: dict) -> Recorder | None:
         crawl = meta.get("govarchive_crawl")
@@ -339,7 +414,6 @@ class ClusterArchiveExtension(ArchiveExtension):
                 archive_state(self.crawler).for_crawl(crawl), history=False)
             recorder.open()
             self.recorders[crawl] = recorder
-            self.closed.discard(crawl)
         if recorder.writer is not None and crawl not in self.since:
             self.since[crawl] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
         return recorder
@@ -353,7 +427,7 @@ class ClusterArchiveExtension(ArchiveExtension):
     def fetch_failed(self, request: Request, exception: BaseException) -> None:
         if not isinstance(exception, IgnoreRequest):
             super().fetch_failed(request, exception)
-        finish(self.cluster, self.worker, request)
+        finish(outbox(self.crawler), self.cluster, self.worker, request)
 
     def _close(self, crawl: str) -> None:
         recorder = self.recorders.pop(crawl, None)
@@ -365,24 +439,22 @@ class ClusterArchiveExtension(ArchiveExtension):
             forget(crawl)
 
     def heartbeat(self) -> None:
-        """Tell the cluster this worker lives; close the files of crawls whose coordinator asks."""
+        """Tell the cluster this worker lives (its leases renewed); close the files of crawls whose
+        coordinator asks; send what waited while Redis was unreachable."""
+        box = outbox(self.crawler)
+        if not box.flush():
+            return
         try:
             for crawl in list(self.recorders):
-                phase = self.cluster.phase(crawl)
-                if phase in (None, "closing"):
+                if self.cluster.phase(crawl) in (None, "closing"):
                     self._close(crawl)
                     self.cluster.ack_closed(crawl, self.worker)
-                    self.closed.add(crawl)
-            self.cluster.heartbeat(self.worker, ttl=int(HEARTBEAT * 10), host=socket.gethostname(), pid=os.getpid(),
-                                   open=dict(self.since))
+            self.cluster.heartbeat(self.worker, ttl=max(int(HEARTBEAT * 10), 5), host=socket.gethostname(),
+                                   pid=os.getpid(), open=dict(self.since))
+            self.cluster.renew(self.worker, self.lease_ttl)
             self.cluster.reap()
-            if self.redis_down_since is not None:
-                logger.warning("Redis is back after %.0fs", time.time() - self.redis_down_since)
-                self.redis_down_since = None
-        except Exception as exc:  # noqa: BLE001 - Redis lost: keep what is written, try again
-            if self.redis_down_since is None:
-                self.redis_down_since = time.time()
-                logger.error("Redis unreachable (%s): this worker takes no work until it returns", exc)
+        except RedisError as exc:
+            box.down(exc)
 
 
 # -- the spider -------------------------------------------------------------------------------------------

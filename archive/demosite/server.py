@@ -52,6 +52,8 @@ class SiteServer:
         self.last_modified = last_modified
         self.latency = latency
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, for tests
+        self.active = 0  # requests being answered now; the most at once (the server's own count)
+        self.max_active = 0
         self.fault: Callable[[str, str], str | None] | None = None
         self.post: Callable[[str, bytes], Resource | None] | None = None  # (path with query, body)
         self.posts: list[tuple[str, bytes]] = []
@@ -82,6 +84,15 @@ class SiteServer:
     def log(self, method: str, path: str) -> None:
         with self._lock:
             self.requests.append((method, path))
+
+    def enter(self) -> None:
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.active -= 1
 
     def start(self):  # noqa: ANN201
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -125,6 +136,25 @@ def _handler_for(site: SiteServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, *args: object) -> None:  # quiet: tests read site.requests instead
             pass
+
+        def handle_one_request(self) -> None:
+            """Count the request in flight from its first byte read to its last byte written."""
+            self.raw_requestline = self.rfile.readline(65537)
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            site.enter()
+            try:
+                if not self.parse_request():
+                    return
+                method = getattr(self, "do_" + self.command, None)
+                if method is None:
+                    self.send_error(501, f"Unsupported method ({self.command!r})")
+                    return
+                method()
+                self.wfile.flush()
+            finally:
+                site.leave()
 
         def do_HEAD(self) -> None:  # noqa: N802 - http.server naming
             self._serve(head=True)
