@@ -4,8 +4,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 BENCH_STAMP := $(VENV)/.bench-installed
+# The cluster's Redis client and scrapy-redis, installed after govarchive: pywb 2.10 pins
+# redis==2.10.6 and fakeredis<1 (2018), which pip would refuse beside them; pywb's replay runs,
+# and is tested, with these (README, "A cluster").
+CLUSTER_PKGS := scrapy-redis==0.9.1 "redis>=5,<9" "fakeredis>=2.20,<3"
 
-.PHONY: venv demo test lint clean bench bench-extract bench-search bench-crawl bench-repair soak
+.PHONY: venv demo test lint clean bench bench-extract bench-search bench-crawl bench-repair bench-cluster soak
 
 venv: $(STAMP)
 
@@ -13,6 +17,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet $(CLUSTER_PKGS)
 	touch $(STAMP)
 
 demo: venv
@@ -38,7 +43,10 @@ bench-crawl: $(BENCH_STAMP)
 bench-repair: $(BENCH_STAMP)
 	$(BIN)/python bench/repair.py
 
-bench: bench-extract bench-search bench-crawl bench-repair
+bench-cluster: $(BENCH_STAMP)
+	$(BIN)/python bench/cluster.py
+
+bench: bench-extract bench-search bench-crawl bench-repair bench-cluster
 
 # The history against the evolving-site oracle: 50 seeds x 8 editions (about 20 minutes on 2 cores).
 soak: venv

@@ -46,6 +46,7 @@ for _, member in ipairs(members) do
   elseif tonumber(redis.call('GET', KEYS[3] .. 'inflight:' .. host) or '0') < per_host
       and tonumber(redis.call('GET', KEYS[3] .. 'next:' .. host) or '0') <= now then
     local item = redis.call('ZPOPMIN', q)
+    redis.call('ZADD', KEYS[1], now, member)  -- to the back: hosts take turns, every site advances
     redis.call('INCR', KEYS[3] .. 'inflight:' .. host)
     redis.call('DECR', KEYS[3] .. 'queued:' .. crawl)
     redis.call('INCR', KEYS[3] .. 'leased:' .. crawl)

@@ -41,12 +41,12 @@ from .rebuild import Rebuilder, Unit, _Crawl, _fields, _started, catch_up, file_
 from .recorder import new_crawl_id
 from .scope import Scope
 from .state import SQLiteState
-from .warc import OPEN_SUFFIX, WarcWriter, repair_open_files, warc_date
+from .warc import OPEN_SUFFIX, WarcWriter, last_complete_offset, repair_open_files, warc_date
 
 log = logging.getLogger("govarchive")
 
-POLL = 1.0  # seconds between the coordinator's looks at the frontier and the WARC directory
-MARGIN = timedelta(seconds=10)  # a record is written within this of its WARC-Date
+POLL = 0.5  # seconds between the coordinator's looks at the frontier and the WARC directory
+MARGIN = timedelta(seconds=3)  # a record is written within this of its WARC-Date
 LOCK_TTL = 60  # seconds the site's lock outlives a coordinator that stopped refreshing it
 CLOSE_WAIT = 120.0  # seconds to wait for workers to close a drained crawl's files
 PROBE_WAIT = 120.0  # seconds to wait for the soft-404 probes before seeding anyway
@@ -87,7 +87,9 @@ class Ingester:
         self.history = History(db, error_crawls=error_crawls)
         self.rebuilder = Rebuilder(self.history, skip=known)
         self.rebuilder.warcs = self.wdir
-        self.cursor: dict[str, int] = {}  # file -> offset of its next unit not fed
+        self.cursor: dict[str, int] = {}  # file (its final name) -> offset of its next unit not read
+        self.last_date: dict[str, str] = {}  # file -> date of its last unit read
+        self.waiting: list[Unit] = []  # read, not yet below the watermark
         self.crawl_of: dict[str, str | None] = {}
         self.fed = 0
 
@@ -116,35 +118,55 @@ class Ingester:
         """This crawl's files still being written."""
         return [p for p in self.wdir.glob("*.warc.gz" + OPEN_SUFFIX) if self._crawl_of(p) == self.crawl_id]
 
-    def watermark(self) -> str:
-        """Records dated before this are all in closed files (or in no file at all)."""
-        now = datetime.now(UTC)
-        starts = [_started(p.with_name(p.name[: -len(OPEN_SUFFIX)])) for p in self.open_files()]
-        mark = warc_date(now - MARGIN)
-        earliest = min((s for s in starts if s), default=None)
-        if earliest is not None:
-            opened = datetime.strptime(earliest, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
-            mark = min(mark, warc_date(opened - MARGIN))
-        return mark
+    def _read(self, name: str, path: Path, closed: bool) -> None:
+        """Read a file's new units into the waiting list. A file being written is read to its last
+        whole record, and its last unit is held back (its request record may follow)."""
+        start = self.cursor.get(name, 0)
+        stop = None if closed else last_complete_offset(path, start)
+        if stop is not None and stop <= start:
+            return
+        units = list(file_units(path, start, stop))
+        if not closed and units:
+            units.pop()
+        final = self.wdir / name
+        for unit in units:
+            unit.path = final  # captures name the file as it will be called once closed
+            self.waiting.append(unit)
+            self.cursor[name] = unit.end
+            self.last_date[name] = max(self.last_date.get(name, ""), unit.date)
 
     def poll(self, final: bool = False) -> int:
-        """Feed what is safe to feed (everything, when ``final``); return how many units."""
-        mark = None if final else self.watermark()
-        units: list[Unit] = []
-        for path in sorted(self.wdir.glob("*.warc.gz"), key=file_order):
+        """Feed what is safe to feed (everything, when ``final``); return how many units.
+
+        Each writer appends its records in time order, so a file being written will add nothing
+        dated before its last record read (less a margin): the oldest of those, over the crawl's open
+        files, is the watermark below which every record of the crawl has been read.
+        """
+        mark = None if final else warc_date(datetime.now(UTC) - MARGIN)
+        for path in sorted(self.wdir.glob("*.warc.gz*"), key=lambda p: file_order(Path(p.name.removesuffix(OPEN_SUFFIX)))):
+            closed = not path.name.endswith(OPEN_SUFFIX)
+            if not closed and not path.name.endswith(".warc.gz" + OPEN_SUFFIX):
+                continue
             if self._crawl_of(path) != self.crawl_id:
                 continue
-            start = self.cursor.get(path.name, 0)
-            for unit in file_units(path, start):
-                if mark is not None and unit.date >= mark:
-                    break
-                units.append(unit)
-                self.cursor[path.name] = unit.end
-        units.sort(key=lambda u: (u.date, file_order(u.path), u.offset))
-        for unit in units:
+            name = path.name.removesuffix(OPEN_SUFFIX)
+            try:
+                self._read(name, path, closed)
+            except FileNotFoundError:  # closed (renamed) meanwhile: read under its final name
+                self._read(name, self.wdir / name, True)
+            if not closed and mark is not None:
+                last = self.last_date.get(name) or _started(Path(name))
+                if not last:
+                    continue
+                held = datetime.strptime(last[:26].rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+                mark = min(mark, warc_date(held - MARGIN))
+        ready = [u for u in self.waiting if mark is None or u.date < mark]
+        self.waiting = [u for u in self.waiting if not (mark is None or u.date < mark)]
+        ready.sort(key=lambda u: (u.date, file_order(u.path), u.offset))
+        for unit in ready:
             self.rebuilder.feed(unit)
-        self.fed += len(units)
-        return len(units)
+        self.fed += len(ready)
+        return len(ready)
 
 
 class _Run:

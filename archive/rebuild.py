@@ -10,6 +10,7 @@ the next crawl of its site resumes it.
 from __future__ import annotations
 
 import heapq
+import io
 import json
 import os
 import re
@@ -65,7 +66,10 @@ def _fields(payload: bytes) -> dict[str, str]:
 
 
 def read_payload(path: Path, offset: int) -> bytes:
-    """Return the stored (still content-encoded) payload of the record at ``offset``."""
+    """Return the stored (still content-encoded) payload of the record at ``offset`` (of a file
+    closed, or still being written)."""
+    if not path.exists() and path.with_name(path.name + ".open").exists():
+        path = path.with_name(path.name + ".open")
     with open(path, "rb") as fh:
         fh.seek(offset)
         for rec in ArchiveIterator(fh):
@@ -97,10 +101,11 @@ class Unit:
     end: int = 0  # where the unit's last record ends (the next unit's offset)
 
 
-def file_units(path: Path, start: int = 0) -> Iterator[Unit]:
-    """The units of one file in the order written, from ``start`` (an offset where a unit begins)."""
+def file_units(path: Path, start: int = 0, stop: int | None = None) -> Iterator[Unit]:
+    """The units of one file in the order written, from ``start`` (an offset where a unit begins)
+    to ``stop`` (where a whole record ends: a file still being written is read no further)."""
     waiting: Unit | None = None  # a response or revisit, until the request record written right after it
-    for _, offset, length, rec in _records_from(path, start):
+    for _, offset, length, rec in _records_from(path, start, stop):
         if rec.rec_type == "request" and waiting is not None and rec.rec_headers.get_header(
                 "WARC-Concurrent-To") == waiting.rec.rec_headers.get_header("WARC-Record-ID"):
             waiting.request = rec
@@ -120,9 +125,10 @@ def file_units(path: Path, start: int = 0) -> Iterator[Unit]:
         yield waiting
 
 
-def _records_from(path: Path, start: int) -> Iterator[tuple[Path, int, int, object]]:
-    with open(path, "rb") as fh:
-        fh.seek(start)
+def _records_from(path: Path, start: int, stop: int | None = None) -> Iterator[tuple[Path, int, int, object]]:
+    with open(path, "rb") as raw:
+        raw.seek(start)
+        fh = raw if stop is None else io.BytesIO(raw.read(stop - start))
         it = ArchiveIterator(fh)
         for rec in it:
             rec.stored = rec.raw_stream.read() if rec.rec_type in ("response", "metadata", "warcinfo",

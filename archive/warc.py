@@ -156,6 +156,11 @@ class WarcWriter:
         if self._fh is None:
             self._open()
 
+    @property
+    def is_open(self) -> bool:
+        """A file is being written (the next record goes to it, not to a new one)."""
+        return self._fh is not None
+
     def close(self) -> None:
         """Close the current file and give it its final name."""
         with self._lock:
@@ -316,16 +321,17 @@ def repair_open_files(directory: str | Path, prefix: str = "") -> list[tuple[str
 _CHUNK = 1 << 20
 
 
-def last_complete_offset(source: str | Path | io.BufferedIOBase) -> int:
-    """Return the end offset of the last whole gzip member holding a whole WARC record.
+def last_complete_offset(source: str | Path | io.BufferedIOBase, start: int = 0) -> int:
+    """Return the end offset of the last whole gzip member holding a whole WARC record (from
+    ``start``, where a member begins: a file being written is followed from where it was read to).
 
     One pass over the file in fixed-size chunks: each member is inflated as it streams by, and
     only its first few kilobytes (the WARC head) are kept to check the record's length.
     """
     fh = open(source, "rb") if isinstance(source, str | Path) else source
     try:
-        fh.seek(0)
-        return _scan_members(fh)
+        fh.seek(start)
+        return start + _scan_members(fh)
     finally:
         if fh is not source:
             fh.close()

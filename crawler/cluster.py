@@ -61,6 +61,7 @@ logger = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
 
 HEARTBEAT = 1.0  # seconds between a worker's heartbeats (and its checks for crawls to close)
+IDLE_CLOSE = 5.0  # seconds without a record before a crawl's file is closed: its coordinator reads on
 POLL = 0.2  # seconds before asking the frontier again when every ready host is busy
 LOCAL_ONLY = ("playwright", "playwright_include_page", "playwright_page_methods")
 
@@ -358,6 +359,7 @@ class ClusterArchiveExtension(ArchiveExtension):
         self.worker = settings.get("GOVARCHIVE_WORKER")
         self.recorders: dict[str, Recorder] = {}
         self.since: dict[str, str] = {}  # crawl -> when its current file opened
+        self.last_write: dict[str, float] = {}  # crawl -> when a record was last written
         self.loop: task.LoopingCall | None = None
         self.lease_ttl = settings.getfloat("GOVARCHIVE_LEASE_TTL")
 
@@ -414,8 +416,9 @@ class ClusterArchiveExtension(ArchiveExtension):
                 archive_state(self.crawler).for_crawl(crawl), history=False)
             recorder.open()
             self.recorders[crawl] = recorder
-        if recorder.writer is not None and crawl not in self.since:
+        if crawl not in self.since:
             self.since[crawl] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        self.last_write[crawl] = time.monotonic()
         return recorder
 
     def request_scheduled(self, request: Request, spider) -> None:  # noqa: ANN001
@@ -434,6 +437,7 @@ class ClusterArchiveExtension(ArchiveExtension):
         if recorder is not None:
             recorder.close("worker", {})
         self.since.pop(crawl, None)
+        self.last_write.pop(crawl, None)
         forget = getattr(self.crawler.spider, "forget", None)
         if forget is not None:
             forget(crawl)
@@ -444,6 +448,13 @@ class ClusterArchiveExtension(ArchiveExtension):
         box = outbox(self.crawler)
         if not box.flush():
             return
+        now = time.monotonic()
+        for crawl, recorder in self.recorders.items():
+            # A crawl this worker has nothing to do for: its file closed, so the coordinator's
+            # watermark moves on (a new file opens with the next record).
+            if recorder.writer is not None and recorder.writer.is_open and now - self.last_write.get(crawl, now) > IDLE_CLOSE:
+                recorder.writer.close()
+                self.since.pop(crawl, None)
         try:
             for crawl in list(self.recorders):
                 if self.cluster.phase(crawl) in (None, "closing"):
