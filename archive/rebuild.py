@@ -128,12 +128,13 @@ def file_units(path: Path, start: int = 0, stop: int | None = None) -> Iterator[
 def _records_from(path: Path, start: int, stop: int | None = None) -> Iterator[tuple[Path, int, int, object]]:
     with open(path, "rb") as raw:
         raw.seek(start)
-        fh = raw if stop is None else io.BytesIO(raw.read(stop - start))
+        # warcio counts offsets from where the file was opened (its tell()); a copy counts from 0.
+        fh, base = (raw, 0) if stop is None else (io.BytesIO(raw.read(stop - start)), start)
         it = ArchiveIterator(fh)
         for rec in it:
             rec.stored = rec.raw_stream.read() if rec.rec_type in ("response", "metadata", "warcinfo",
                                                                    "request") else b""
-            yield path, start + it.get_record_offset(), it.get_record_length(), rec
+            yield path, base + it.get_record_offset(), it.get_record_length(), rec
 
 
 def merged_units(files: list[Path]) -> Iterator[Unit]:

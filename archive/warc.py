@@ -122,10 +122,17 @@ class WarcWriter:
             return self._info_ref
 
     def _open(self) -> None:
-        ts = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
-        self._name = f"{self.prefix}-{ts}-{self.serial:05d}-{self.host}.warc.gz"
-        self.serial += 1
-        self._fh = _create_locked(self.directory / (self._name + OPEN_SUFFIX))
+        while True:  # a name no other writer (another crawl, another process) has taken
+            ts = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+            self._name = f"{self.prefix}-{ts}-{self.serial:05d}-{self.host}.warc.gz"
+            self.serial += 1
+            if (self.directory / self._name).exists():
+                continue
+            try:
+                self._fh = _create_locked(self.directory / (self._name + OPEN_SUFFIX))
+                break
+            except FileExistsError:
+                continue
         self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
         info = {"software": f"govarchive/{__version__} (warcio, Scrapy)", "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
@@ -273,9 +280,12 @@ def _create_locked(path: Path) -> io.BufferedWriter:
     dead writer's file: made under a name no repair looks at, locked, then renamed into place.
     The lock lives as long as the file is open in this process (flock follows the open file)."""
     tmp = path.with_name("." + path.name + CREATING)
-    fh = open(tmp, "wb")
+    fh = open(tmp, "xb")
     fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-    os.replace(tmp, path)
+    try:
+        os.link(tmp, path)  # never replaces: two writers can never share a name
+    finally:
+        os.unlink(tmp)
     return fh
 
 

@@ -410,7 +410,7 @@ class ClusterArchiveExtension(ArchiveExtension):
             s = self.crawler.settings
             recorder = Recorder(self.data, CrawlConfig(
                 site=config["site"], start_urls=config["start_urls"], scope=config.get("scope"),
-                overrides=config.get("overrides") or {}, crawl_id=crawl, prefix=self.prefix(),
+                overrides=config.get("overrides") or {}, crawl_id=crawl, prefix=f"{self.prefix()}-{crawl[-6:]}",
                 max_size=s.getint("GOVARCHIVE_WARC_MAX_SIZE"),
                 info={**config.get("info", {}), "govarchive-worker": self.worker}),
                 archive_state(self.crawler).for_crawl(crawl), history=False)

@@ -178,3 +178,29 @@ def test_repair_is_one_linear_pass_over_members(tmp_path, monkeypatch):
     monkeypatch.setattr(warc.zlib, "decompressobj", Counting)
     assert last_complete_offset(next(tmp_path.glob("*.open"))) == size
     assert size <= fed[0] < 10 * size, (fed[0], size)
+
+
+def test_a_file_is_read_from_any_unit_whether_closed_or_still_written(tmp_path):
+    """The coordinator follows workers' files from where it stopped reading: offsets from a cursor
+    must be the file's own, for a file being written (read to its last whole record) and a closed
+    one. (Offsets read from a cursor were once doubled: a revisit's original was then not found.)"""
+    from archive.rebuild import file_units
+
+    w = WarcWriter(tmp_path, prefix="t", info={"govarchive-crawl-id": "c1"})
+    for i in range(4):
+        w.write_exchange(_exchange(payload=f"page {i}".encode() * 50, url=f"http://127.0.0.1:8000/p{i}.html"))
+    path = tmp_path / (w._name + ".open")
+    whole = [(u.offset, u.end, u.rec.rec_type) for u in file_units(path)]
+    assert [t for _, _, t in whole] == ["warcinfo"] + ["response"] * 4
+    cursor = whole[2][0]
+    open_read = [(u.offset, u.end) for u in file_units(path, cursor, last_complete_offset(path, cursor))]
+    with open(path, "ab") as fh:  # a record being written: half a gzip member
+        fh.write(gzip.compress(b"WARC/1.1\r\n" + b"x" * 2000)[:100])
+    assert last_complete_offset(path, cursor) == whole[-1][1]
+    assert [(u.offset, u.end) for u in file_units(path, cursor, last_complete_offset(path, cursor))] == open_read
+    w.close()
+    closed = tmp_path / w.files[-1]
+    assert open_read == [(o, e) for o, e, _ in whole[2:]]
+    assert [(u.offset, u.end) for u in file_units(closed, cursor)][:3] == open_read
+    for u in file_units(closed, cursor):
+        assert u.rec.rec_headers.get_header("WARC-Target-URI").startswith("http://127.0.0.1:8000/p")
