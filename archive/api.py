@@ -18,6 +18,7 @@ import sqlite_utils
 
 from . import queries
 from .db import data_dir, open_db, warc_dir
+from .errors import GovArchiveError
 
 
 class Archive:
@@ -93,11 +94,25 @@ class Archive:
 
         return write_index(self.path, out)
 
-    def export_wacz(self, out: Path, since: str | None = None, site: str | None = None) -> dict:
-        """A WACZ 1.1.1 package of the archive, or of one site or period."""
+    def export_wacz(self, out: Path, since: str | None = None, site: str | None = None, sign: bool = False,
+                    key: Path | None = None) -> dict:
+        """A WACZ 1.1.1 package of the archive, or of one site or period; ``sign``: signed with
+        ``key`` (a PEM file), else with the data directory's own key (archive/signing.py)."""
         from .package import export_wacz
 
-        return export_wacz(self.path, out, since=since, site=site)
+        if not Path(out).parent.is_dir():
+            raise GovArchiveError(f"no directory {Path(out).parent} to write {Path(out).name} into")
+        if sign and key is not None:
+            from .signing import load_key
+
+            load_key(key)  # unreadable: one line, before the export
+        result = export_wacz(self.path, out, since=since, site=site)
+        if sign:
+            from .signing import data_key, sign_wacz
+
+            signed = sign_wacz(Path(out), key or data_key(self.path))
+            result["signed_by"] = signed["publicKey"]
+        return result
 
     def rebuild(self, into: Path | None = None) -> dict:
         """Rebuild the database from the WARC files alone (into another directory if given)."""
@@ -113,25 +128,46 @@ class Archive:
         return serve(self.path, port)
 
     # -- crawling -------------------------------------------------------------------------
-    def crawl(self, urls: list[str], redis: str | None = None, **options: object):  # noqa: ANN201 - a CrawlSummary
+    def crawl(self, urls: list[str], redis: str | None = None, tsa: str | None = None,
+              tsa_ca: Path | None = None, **options: object):  # noqa: ANN201 - a CrawlSummary
         """Crawl into this archive (once per process: Scrapy's reactor does not restart); with
-        ``redis``, coordinate the crawl through that cluster's workers instead of fetching here."""
+        ``redis``, coordinate the crawl through that cluster's workers instead of fetching here;
+        with ``tsa``, stamp the WARC chain's head afterwards (archive/chain.py)."""
         from .runner import run_cluster_crawl, run_crawl
 
         self.close()
         if redis:
             profile, user_urls = options.get("profile"), options.get("user_urls")
-            return run_cluster_crawl(self.path, redis, [(urls, profile, user_urls)],
-                                     concurrency=options.get("concurrency"), contact=options.get("contact"))[0]
-        return run_crawl(self.path, urls, **options)
+            summary = run_cluster_crawl(self.path, redis, [(urls, profile, user_urls)],
+                                        concurrency=options.get("concurrency"), contact=options.get("contact"))[0]
+        else:
+            summary = run_crawl(self.path, urls, **options)
+        summary.evidence = self.stamp(tsa, tsa_ca)
+        return summary
 
     def crawl_cluster(self, redis: str, crawls: list[tuple[list[str], dict | None, list[str] | None]],
-                      **options: object) -> list:
+                      tsa: str | None = None, tsa_ca: Path | None = None, **options: object) -> list:
         """Coordinate several sites' crawls through a cluster at once (one crawl per site)."""
         from .runner import run_cluster_crawl
 
         self.close()
-        return run_cluster_crawl(self.path, redis, crawls, **options)
+        summaries = run_cluster_crawl(self.path, redis, crawls, **options)
+        if summaries:
+            summaries[-1].evidence = self.stamp(tsa, tsa_ca)
+        return summaries
+
+    # -- evidence -------------------------------------------------------------------------
+    def stamp(self, tsa: str | None, tsa_ca: Path | None = None) -> str | None:
+        """Stamp the WARC chain's head with an RFC 3161 authority; a line saying what happened."""
+        from .chain import stamp_line
+
+        return stamp_line(self.path, tsa, tsa_ca)
+
+    def verify(self, tsa_ca: Path | None = None):  # noqa: ANN201 - a verify.Verdict
+        """Check, offline, that no closed WARC file changed (chain, hashes, record digests, stamps)."""
+        from .verify import verify_data
+
+        return verify_data(self.path, tsa_ca)
 
     def work(self, redis: str, **options: object) -> dict:
         """Be a cluster worker until SIGTERM: fetch what the cluster's frontier holds, write WARCs here."""

@@ -95,11 +95,15 @@ def main() -> None:
 @click.option("--feed", type=click.Path(dir_okay=False, path_type=Path), help="Rewrite this Atom feed after a crawl with changes.")
 @click.option("--redis", metavar="URL",
               help="Coordinate the crawl(s) through this cluster's workers (govarchive worker); build the history here.")
+@click.option("--tsa", metavar="URL", envvar="GOVARCHIVE_TSA",
+              help="An RFC 3161 time-stamping authority: stamp the WARC chain's head after the crawl.")
+@click.option("--tsa-ca", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The TSA's root certificate (PEM), kept beside the tokens.")
 @baseline_option
 @pass_archive
 def crawl(archive: Archive, urls: tuple[str, ...], sites: tuple[str, ...], concurrency: int | None,
           max_pages: int | None, contact: str | None, webhook: str | None, feed: Path | None, redis: str | None,
-          include_baseline: bool) -> None:
+          tsa: str | None, tsa_ca: Path | None, include_baseline: bool) -> None:
     """Crawl URLs within their hosts; also recheck every page the archive already knows."""
     from .sites import load_profile
 
@@ -110,14 +114,16 @@ def crawl(archive: Archive, urls: tuple[str, ...], sites: tuple[str, ...], concu
         raise GovArchiveError("give URLs or several --site, not both")
     if redis and max_pages:
         raise GovArchiveError("--max-pages is for a crawl in this process, not through a cluster")
+    tsa = tsa or next((p["tsa"] for p in profiles if p.get("tsa")), None)
     if len(profiles) > 1:
         summaries = archive.crawl_cluster(redis, [(list(p["start_urls"]), p, []) for p in profiles],
-                                          concurrency=concurrency, contact=contact)
+                                          concurrency=concurrency, contact=contact, tsa=tsa, tsa_ca=tsa_ca)
     else:
         profile = profiles[0] if profiles else None
         start = list(urls) or list((profile or {}).get("start_urls") or [])
         summaries = [archive.crawl(start, redis=redis, site=(profile or {}).get("name"), concurrency=concurrency,
-                                   max_pages=max_pages, profile=profile, user_urls=list(urls), contact=contact)]
+                                   max_pages=max_pages, profile=profile, user_urls=list(urls), contact=contact,
+                                   tsa=tsa, tsa_ca=tsa_ca)]
     failed = False
     for i, summary in enumerate(summaries):
         profile = profiles[i] if i < len(profiles) else None
@@ -393,11 +399,58 @@ def export() -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--since", help="Only captures at or after this date.")
 @click.option("--site", help="Only this site.")
+@click.option("--sign", is_flag=True, help="Sign the package (WACZ signing 0.1.0, anonymous ECDSA).")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path),
+              help="The private key (PEM) to sign with (default: the data directory's own, keys/signing.pem).")
 @pass_archive
-def export_wacz(archive: Archive, out: Path, since: str | None, site: str | None) -> None:
+def export_wacz(archive: Archive, out: Path, since: str | None, site: str | None, sign: bool, key: Path | None) -> None:
     """Write a WACZ 1.1.1 package (WARCs, sorted index, pages.jsonl, datapackage with sha256)."""
-    info = archive.export_wacz(out, since=since, site=site)
+    if key and not sign:
+        raise GovArchiveError("--key is for --sign")
+    info = archive.export_wacz(out, since=since, site=site, sign=sign, key=key)
     click.echo(f"{info['path']}: {info['pages']} pages from {info['warcs']} WARC files", err=True)
+    if sign:
+        click.echo(f"signed; public key {info['signed_by']}", err=True)
+
+
+@main.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def keygen(out: Path) -> None:
+    """Make an ECDSA signing key (PEM, mode 0600) for `export wacz --sign --key`; print its public key."""
+    from .signing import keygen as make
+
+    click.echo(make(out))
+
+
+@main.command()
+@click.argument("wacz", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="GOVARCHIVE_DATA", help=DATA_HELP)
+@click.option("--tsa-ca", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The time-stamping authority's root certificate(s), PEM, to check the chain's tokens against.")
+@click.option("--public-key", help="For a WACZ: the signer's public key (base64) it must be signed with.")
+def verify(wacz: Path | None, data: Path | None, tsa_ca: Path | None, public_key: str | None) -> None:
+    """Check, offline, that nothing changed after it was closed: the WARC chain, every file's hash,
+    every record's digests and the timestamps (a data directory), or a signed WACZ. Exit 1 and one
+    line per failure otherwise."""
+    if wacz is not None:
+        from .signing import verify_wacz
+
+        if not wacz.exists():
+            raise GovArchiveError(f"no such file: {wacz}")
+        failures, held = verify_wacz(wacz, public_key)
+    else:
+        from .verify import verify_data
+
+        with Archive(data) as archive:
+            verdict = verify_data(archive.path, tsa_ca)
+        failures, held = verdict.failures, verdict.held
+    for line in failures:
+        click.echo(line, err=True)
+    if failures:
+        sys.exit(1)
+    for line in held:
+        click.echo(f"ok: {line}")
 
 
 @main.command()

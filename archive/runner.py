@@ -38,6 +38,7 @@ class CrawlSummary:
     coverage: list[dict] = field(default_factory=list)  # per list series (archive/coverage.py)
     render: dict = field(default_factory=dict)  # browser renders: requested, failed, unrendered (and why)
     workers: dict[str, int] = field(default_factory=dict)  # a cluster crawl: requests each worker finished
+    evidence: str | None = None  # the chain's timestamp, when a TSA is configured (archive/chain.py)
 
     def lines(self) -> list[str]:
         ev = self.events
@@ -61,6 +62,8 @@ class CrawlSummary:
         if self.workers:
             out.append("  workers: " + ", ".join(f"{w} {n}" for w, n in sorted(self.workers.items())))
         out += self.coverage_lines()
+        if self.evidence:
+            out.append(self.evidence)
         return out
 
     def coverage_lines(self, most: int = 8) -> list[str]:

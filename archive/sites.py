@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from .errors import SiteProfileError
 
 KEYS = {"name", "title", "derived", "start_urls", "hosts", "prefixes", "deny", "max_depth", "schedule",
-        "settings", "extract", "ignore", "allow_private", "notify", "render", "contact"}
+        "settings", "extract", "ignore", "allow_private", "notify", "render", "contact", "tsa"}
 EXTRACT_KEYS = {"title", "body"}
 
 

@@ -177,6 +177,9 @@ class WarcWriter:
             os.fsync(self._fh.fileno())
             self._fh.close()
             os.replace(self.directory / (self._name + OPEN_SUFFIX), self.directory / self._name)
+            from .chain import add
+
+            add(self.directory, self._name)  # closed: from now on any change to it shows (archive/chain.py)
             self._fh = self._writer = self._name = None
 
     # -- records -----------------------------------------------------------
@@ -317,6 +320,9 @@ def repair_open_files(directory: str | Path, prefix: str = "") -> list[tuple[str
                 path.unlink()
             else:
                 os.replace(path, final)
+                from .chain import add
+
+                add(directory, final.name, note=f"repaired: {size - good} bytes of an unfinished record cut")
         repaired.append((final.name, size - good))
     for stale in directory.glob("." + "*" + CREATING):  # a writer killed between create and rename
         with open(stale, "rb") as fh:
