@@ -54,6 +54,22 @@ class Archive:
         """The diff between two versions (default: the last two)."""
         return queries.diff(self.db, url, old, new)
 
+    def diff_documents(self, url: str, other: str) -> dict:
+        """Diff two documents' current versions (``url`` against ``other``, e.g. last year's report)."""
+        return queries.diff_documents(self.db, url, other)
+
+    def annual(self, site: str | None = None, year: int | None = None, failing: bool = False) -> list[dict]:
+        """The archive's annual reports as data (archive/annuals.py)."""
+        from .annuals import annual_rows
+
+        return annual_rows(self.db, site=site, year=year, failing=failing)
+
+    def deadlines(self, profiles: list[dict], year: int) -> list[dict]:
+        """The reports these profiles expect for ``year``: on time, late, missing, changed."""
+        from .annuals import deadlines
+
+        return deadlines(self.db, profiles, year)
+
     def search(self, query: str, **filters: object) -> list[dict]:
         """Exact full-text search; filters: site, kind, since, until, field, all_versions, limit."""
         from .search import search

@@ -216,13 +216,17 @@ def show(archive: Archive, url: str, number: int | None) -> dict:
 @click.argument("url")
 @click.option("--from", "from_n", type=int, help="Old version number.")
 @click.option("--to", "to_n", type=int, help="New version number.")
+@click.option("--against", "other", metavar="OTHER_URL",
+              help="Diff against another document (e.g. last year's report) instead of another version.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @pass_archive
-def diff(archive: Archive, url: str, from_n: int | None, to_n: int | None, fmt: str) -> None:
+def diff(archive: Archive, url: str, from_n: int | None, to_n: int | None, other: str | None, fmt: str) -> None:
     """Diff two versions of a page (default: the last two), sentence- and word-aligned for Chinese."""
     from .diff import format_text
 
-    d = archive.diff(url, from_n, to_n)
+    if other and (from_n is not None or to_n is not None):
+        raise GovArchiveError("--against compares current versions: no --from/--to with it")
+    d = archive.diff_documents(url, other) if other else archive.diff(url, from_n, to_n)
     if fmt == "json":
         return click.echo(json.dumps(d, ensure_ascii=False, indent=2))
     if fmt == "html":
@@ -537,6 +541,56 @@ def schedule(archive: Archive, names: tuple[str, ...], jitter: float, log_file: 
     signal.signal(signal.SIGTERM, runner.stop)
     signal.signal(signal.SIGINT, runner.stop)
     runner.run()
+
+
+# -- annual reports -------------------------------------------------------------------------------
+def _annual_text(rows: list[dict]) -> None:
+    for r in rows:
+        late = f"late {r['late_days']} days" if r["late_days"] else ("on time" if r["late_days"] == 0 else "date unknown")
+        reuse = f", {r['reused_share']:.0%} of sentences from {r['year'] - 1}" if r["reused_share"] is not None else ""
+        flag = "  [REUSED]" if r["reused_flag"] else ""
+        click.echo(f"{r['year'] or '?'} {r['kind']:<11} {r['organ'] or '?'}  published {r['published'] or '?'} "
+                   f"(due {r['due'] or '?'}, {late}){reuse}{flag}\n  {r['url']}")
+        if r["reason"]:
+            click.echo(f"  tables: none ({r['reason']})")
+        for f in r["failing_checks"]:
+            click.echo(f"  check failed: {f}")
+
+
+@main.command()
+@click.option("--site", help="Only this site.")
+@click.option("--year", type=int, help="Only reports covering this year.")
+@click.option("--failing", is_flag=True, help="Only reports whose identities or prose figures do not hold.")
+@output(_annual_text, csv_rows=True)
+@pass_archive
+def annual(archive: Archive, site: str | None, year: int | None, failing: bool) -> list[dict]:
+    """Annual reports as data: one row per report with every number, its checks, deadline and reuse."""
+    return archive.annual(site=site, year=year, failing=failing)
+
+
+def _deadlines_text(rows: list[dict]) -> None:
+    for r in rows:
+        cells = ", ".join(f"{k}: {v['old']} → {v['new']}" for k, v in list(r["changed_cells"].items())[:5])
+        click.echo(f"{r['site']:<14} {r['kind']:<11} {r['organ']}  {r['status']}"
+                   + (f" ({r['late_days']} days)" if r["late_days"] else "")
+                   + f"  due {r['due']}" + (f", published {r['published']}" if r["published"] else "")
+                   + (f"\n  changed cells: {cells}" if cells else "") + (f"\n  {r['url']}" if r["url"] else ""))
+
+
+@main.command()
+@click.option("--year", type=int, required=True, help="The year the reports cover.")
+@click.option("--site", help="Only this site's profile.")
+@output(_deadlines_text)
+@pass_archive
+def deadlines(archive: Archive, year: int, site: str | None) -> list[dict]:
+    """Per site profile (`reports`): which reports for YEAR came on time, late, not at all, or changed later."""
+    from .sites import load_profile, profile_files
+
+    profiles = [load_profile(site)] if site else [load_profile(str(f)) for f in profile_files()]
+    profiles = [p for p in profiles if p.get("reports")]
+    if not profiles:
+        raise GovArchiveError("no site profile lists the reports it expects (`reports = {ogi = [...]}`)")
+    return archive.deadlines(profiles, year)
 
 
 # -- a cluster ----------------------------------------------------------------------------------------

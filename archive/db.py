@@ -172,3 +172,26 @@ def m007_coverage(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m008_annual_reports(db: sqlite_utils.Database) -> None:
+    # annual: an annual report read as data (pipelines/annual.py), JSON, on the versions that are one.
+    # expected_reports: the reports a site profile expects (`reports`), for `deadlines` and Datasette.
+    db.executescript(
+        """
+        ALTER TABLE versions ADD COLUMN annual TEXT;
+        CREATE TABLE expected_reports (
+            site TEXT NOT NULL, organ TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (site, organ, kind)
+        );
+        CREATE VIEW annual_reports AS
+            SELECT p.url, p.site, p.state, v.number AS version, v.title,
+                   json_extract(v.annual, '$.kind') AS kind, json_extract(v.annual, '$.organ') AS organ,
+                   json_extract(v.annual, '$.year') AS year, json_extract(v.annual, '$.deadline.published') AS published,
+                   json_extract(v.annual, '$.deadline.due') AS due, json_extract(v.annual, '$.deadline.late_days') AS late_days,
+                   (SELECT count(*) FROM json_each(v.annual, '$.checks') WHERE json_extract(value, '$.ok') = 0)
+                       AS failing_checks,
+                   v.annual
+            FROM pages p JOIN versions v ON v.id = p.current_version WHERE v.annual IS NOT NULL;
+        """
+    )

@@ -130,7 +130,8 @@ def version_diff(url: str, a_num: int, a: dict, b_num: int, b: dict) -> dict:
 def format_text(diff: dict, color: bool = False) -> str:
     """Render a diff for a terminal: [-deleted-]{+inserted+}, or colours when ``color``."""
     red, green, dim, reset = ("\x1b[31m", "\x1b[32m", "\x1b[2m", "\x1b[0m") if color else ("", "", "", "")
-    lines = [f"--- {diff['url']} version {diff['from']}", f"+++ {diff['url']} version {diff['to']}"]
+    lines = [f"--- {diff.get('against') or diff['url']} version {diff['from']}",
+             f"+++ {diff['url']} version {diff['to']}"]
     for name, ch in diff["fields"].items():
         lines.append(f"{name}: {red}[-{ch['old']}-]{reset} {green}{{+{ch['new']}+}}{reset}")
     out = []

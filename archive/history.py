@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from pipelines.annual import cell_changes
 from pipelines.extract import extract
 from pipelines.record import PageRecord, content_hash, stored_content
 
@@ -309,6 +310,8 @@ class History:
         old = self.db["versions"].get(current)
         old_content = stored_content(old)
         changed = field_changes(old_content, content)
+        # A report's table cells are fields of their own: `requests.new.total: 81 → 83`.
+        changed.update(cell_changes(json.loads(old["annual"]) if old.get("annual") else None, record.annual))
         ops = text_ops(old_content.get("body") or "", content.get("body") or "")
         silent = "body" in changed and record.kind != "attachment" \
             and old_content.get("published") == content.get("published")
@@ -334,7 +337,7 @@ class History:
             "signed_on": rec.signed_on, "contact": rec.contact, "attachments": dumps(rec.attachments),
             "items": dumps(rec.items), "links": dumps(rec.links), "charset": rec.charset,
             "file_digest": rec.file_digest, "text_error": rec.text_error,
-            "pager": dumps(rec.pager) if rec.pager else None,
+            "pager": dumps(rec.pager) if rec.pager else None, "annual": dumps(rec.annual) if rec.annual else None,
             "first_seen": cap.fetched_at, "last_seen": cap.fetched_at}).last_pk
         index_version(self.db, vid, rec.title, rec.body, attachments_text(rec.attachments))
         return vid
@@ -358,9 +361,12 @@ def _summary(changed: dict, ops: list[dict], silent: bool) -> str:
             parts.append(f"+{o['new'][:30]}")
         else:
             parts.append(f"-{o['old'][:30]}")
-    meta = [k for k in changed if k != "body"]
+    meta = [k for k in changed if k != "body" and "." not in k]
     if meta:
         parts.append("fields: " + ", ".join(meta))
+    cells = [f"{k}: {v['old']} → {v['new']}" for k, v in changed.items() if "." in k]
+    if cells:
+        parts.append("table cells: " + ", ".join(cells[:6]) + (f" … ({len(cells)} in all)" if len(cells) > 6 else ""))
     if silent:
         parts.append("silent revision (displayed date unchanged)")
     return "; ".join(parts)

@@ -90,6 +90,7 @@ def record(db: sqlite_utils.Database, url: str, number: int | None = None) -> di
     out["attachments"] = [{"name": a["name"], "url": a["url"], "type": a.get("type")}
                           for a in json.loads(row["attachments"] or "[]")]
     out["file_digest"], out["text_error"] = row["file_digest"], row["text_error"]
+    out["annual"] = json.loads(row["annual"]) if row.get("annual") else None
     out["first_seen"], out["last_seen"] = row["first_seen"], row["last_seen"]
     return out
 
@@ -105,7 +106,26 @@ def diff(db: sqlite_utils.Database, url: str, from_n: int | None = None, to_n: i
     from_n = from_n if from_n is not None else max([n for n in numbers if n < to_n] or [numbers[0]])
     _, a = version(db, url, from_n)
     _, b = version(db, url, to_n)
-    return version_diff(page["url"], from_n, stored_content(a), to_n, stored_content(b))
+    return _with_cells(version_diff(page["url"], from_n, stored_content(a), to_n, stored_content(b)), a, b)
+
+
+def _with_cells(out: dict, a: dict, b: dict) -> dict:
+    """A report's changed table cells are fields of the diff: `requests.new.total: 81 → 83`."""
+    from pipelines.annual import cell_changes
+
+    out["fields"].update(cell_changes(json.loads(a["annual"]) if a.get("annual") else None,
+                                      json.loads(b["annual"]) if b.get("annual") else None))
+    return out
+
+
+def diff_documents(db: sqlite_utils.Database, url: str, other: str) -> dict:
+    """Diff two different documents' current versions (this year's report against last year's)."""
+    pa, pb = page_row(db, other), page_row(db, url)
+    _, a = version(db, other, None)
+    _, b = version(db, url, None)
+    out = _with_cells(version_diff(pb["url"], a["number"], stored_content(a), b["number"], stored_content(b)), a, b)
+    out["against"] = pa["url"]
+    return out
 
 
 def pages(db: sqlite_utils.Database, site: str | None = None, kind: str | None = None,

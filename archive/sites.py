@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from .errors import SiteProfileError
 
 KEYS = {"name", "title", "derived", "start_urls", "hosts", "prefixes", "deny", "max_depth", "schedule",
-        "settings", "extract", "ignore", "allow_private", "notify", "render", "contact", "tsa"}
+        "settings", "extract", "ignore", "allow_private", "notify", "render", "contact", "tsa", "reports"}
 EXTRACT_KEYS = {"title", "body"}
 
 
@@ -100,6 +100,10 @@ def validate(profile: dict) -> list[str]:
         errors.append("render must be auto, browser or never")
     if not isinstance(profile.get("settings", {}), dict):
         errors.append("settings must be a table")
+    reports = profile.get("reports", {})
+    if not isinstance(reports, dict) or set(reports) - {"ogi", "rule_of_law"} or not all(
+            isinstance(v, list) and all(isinstance(o, str) and o for o in v) for v in reports.values()):
+        errors.append("reports must be a table {ogi = [organs…], rule_of_law = [organs…]}")
     extract = profile.get("extract", {})
     if not isinstance(extract, dict) or set(extract) - EXTRACT_KEYS:
         errors.append(f"extract takes only {', '.join(sorted(EXTRACT_KEYS))} (CSS selectors)")

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from . import attachments as attachment_text
+from .annual import kind_of, read_report
 from .boilerplate import CHROME_SELECTORS, SOFT_404_RE, looks_soft_404, strip_boilerplate_lines
 from .decode import decode_html
 from .fields import (
@@ -172,6 +173,8 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
         rec.title = _doc_title(soup) or rec.title
     rec.soft_404 = looks_soft_404(_doc_title(soup), page_text, rec.body, dated=rec.published is not None,
                                   titled=headed and not SOFT_404_RE.search(rec.title or ""))
+    if rec.kind not in ("list", "home") and kind_of(rec.title, rec.body):  # a report to read as data
+        rec.annual = read_report(html, rec.title, rec.published, rec.body)
     return rec
 
 

@@ -51,6 +51,8 @@ class PageRecord:
     text_error: str | None = None
     # What a list page says of its series (pipelines/pager.py): declared pages and items, hints.
     pager: dict | None = None
+    # An annual report read as data (pipelines/annual.py): kind, organ, year, tables, checks, deadline.
+    annual: dict | None = None
 
     def to_dict(self) -> dict:
         """Return the record as plain JSON-ready data."""
