@@ -9,7 +9,7 @@ BENCH_STAMP := $(VENV)/.bench-installed
 # and is tested, with these (README, "A cluster").
 CLUSTER_PKGS := scrapy-redis==0.9.1 "redis>=5,<9" "fakeredis>=2.20,<3"
 
-.PHONY: venv demo test lint clean bench bench-extract bench-search bench-crawl bench-repair bench-cluster soak
+.PHONY: venv demo test lint clean bench bench-extract bench-search bench-crawl bench-repair bench-cluster bench-revisit soak
 
 venv: $(STAMP)
 
@@ -46,7 +46,10 @@ bench-repair: $(BENCH_STAMP)
 bench-cluster: $(BENCH_STAMP)
 	$(BIN)/python bench/cluster.py
 
-bench: bench-extract bench-search bench-crawl bench-repair bench-cluster
+bench-revisit: $(BENCH_STAMP)
+	$(BIN)/python bench/revisit.py
+
+bench: bench-extract bench-search bench-crawl bench-repair bench-cluster bench-revisit
 
 # The history against the evolving-site oracle: 50 seeds x 8 editions (about 20 minutes on 2 cores).
 soak: venv

@@ -155,7 +155,8 @@ class Archive:
         if redis:
             profile, user_urls = options.get("profile"), options.get("user_urls")
             summary = run_cluster_crawl(self.path, redis, [(urls, profile, user_urls)],
-                                        concurrency=options.get("concurrency"), contact=options.get("contact"))[0]
+                                        concurrency=options.get("concurrency"), contact=options.get("contact"),
+                                        revisit=options.get("revisit"))[0]
         else:
             summary = run_crawl(self.path, urls, **options)
         summary.evidence = self.stamp(tsa, tsa_ca)

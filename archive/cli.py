@@ -93,6 +93,10 @@ def main() -> None:
 @click.option("--contact", help="URL or mailto: a site operator can reach you at (carried in the User-Agent).")
 @click.option("--notify", "webhook", help="POST the crawl's change events as JSON to this URL when there are any.")
 @click.option("--feed", type=click.Path(dir_okay=False, path_type=Path), help="Rewrite this Atom feed after a crawl with changes.")
+@click.option("--revisit", type=click.Choice(["adaptive", "full"]), envvar="GOVARCHIVE_REVISIT",
+              help="Which known pages to check again: those due by their change rate and age (adaptive, the "
+                   "default, or the profile's `revisit`), or all of them.")
+@click.option("--full", is_flag=True, help="Check every known page again (--revisit full).")
 @click.option("--redis", metavar="URL",
               help="Coordinate the crawl(s) through this cluster's workers (govarchive worker); build the history here.")
 @click.option("--tsa", metavar="URL", envvar="GOVARCHIVE_TSA",
@@ -102,9 +106,9 @@ def main() -> None:
 @baseline_option
 @pass_archive
 def crawl(archive: Archive, urls: tuple[str, ...], sites: tuple[str, ...], concurrency: int | None,
-          max_pages: int | None, contact: str | None, webhook: str | None, feed: Path | None, redis: str | None,
-          tsa: str | None, tsa_ca: Path | None, include_baseline: bool) -> None:
-    """Crawl URLs within their hosts; also recheck every page the archive already knows."""
+          max_pages: int | None, contact: str | None, webhook: str | None, feed: Path | None, revisit: str | None,
+          full: bool, redis: str | None, tsa: str | None, tsa_ca: Path | None, include_baseline: bool) -> None:
+    """Crawl URLs within their hosts; also check again the known pages that are due (--full: all)."""
     from .sites import load_profile
 
     profiles = [load_profile(s) for s in sites]
@@ -115,15 +119,17 @@ def crawl(archive: Archive, urls: tuple[str, ...], sites: tuple[str, ...], concu
     if redis and max_pages:
         raise GovArchiveError("--max-pages is for a crawl in this process, not through a cluster")
     tsa = tsa or next((p["tsa"] for p in profiles if p.get("tsa")), None)
+    revisit = "full" if full else revisit
     if len(profiles) > 1:
         summaries = archive.crawl_cluster(redis, [(list(p["start_urls"]), p, []) for p in profiles],
-                                          concurrency=concurrency, contact=contact, tsa=tsa, tsa_ca=tsa_ca)
+                                          concurrency=concurrency, contact=contact, tsa=tsa, tsa_ca=tsa_ca,
+                                          revisit=revisit)
     else:
         profile = profiles[0] if profiles else None
         start = list(urls) or list((profile or {}).get("start_urls") or [])
         summaries = [archive.crawl(start, redis=redis, site=(profile or {}).get("name"), concurrency=concurrency,
                                    max_pages=max_pages, profile=profile, user_urls=list(urls), contact=contact,
-                                   tsa=tsa, tsa_ca=tsa_ca)]
+                                   tsa=tsa, tsa_ca=tsa_ca, revisit=revisit)]
     failed = False
     for i, summary in enumerate(summaries):
         profile = profiles[i] if i < len(profiles) else None
@@ -167,6 +173,11 @@ def changes(archive: Archive, since: str | None, kind: str | None, site: str | N
 
 def _history_text(h: dict) -> None:
     click.echo(f"{h['url']}  ({h['kind'] or 'unknown'}, {h['state']})")
+    nxt = h.get("next_check") or {}
+    if nxt.get("at"):
+        click.echo(f"next check: {nxt['at'][:19]} (every {nxt['every_days']:g} days: {nxt['why']})")
+    elif nxt:
+        click.echo(f"next check: every crawl ({nxt['why']})")
     click.echo("captures:")
     for c in h["captures"]:
         what = c["error"] or c["status"]

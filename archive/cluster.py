@@ -497,7 +497,7 @@ class RedisState:
         raw = self.cluster.snapshot_get(self.crawl_id, "links", key) if self.crawl_id else None
         return list(raw or [])
 
-    def known(self, allows) -> list[str]:  # noqa: ANN001
+    def checks(self, allows) -> list:  # noqa: ANN001 - the coordinator seeds from the database
         return []
 
     def recently_missing(self, days: int) -> set[str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,6 +39,7 @@ from .errors import GovArchiveError
 from .history import History
 from .rebuild import Rebuilder, Unit, _Crawl, _fields, _started, catch_up, file_order, file_units
 from .recorder import new_crawl_id
+from .revisit import Policy
 from .scope import Scope
 from .state import SQLiteState
 from .warc import OPEN_SUFFIX, WarcWriter, last_complete_offset, repair_open_files, warc_date
@@ -71,6 +72,7 @@ class ClusterCrawl:
     contact: str | None = None
     allow_private: bool = False  # a profile's allow_private: links may reach private networks
     allow_private_hosts: tuple[str, ...] = ()  # the hosts of URLs the user typed: crawled wherever they point
+    policy: Policy = field(default_factory=Policy)  # which known pages are checked again (archive/revisit.py)
 
 
 class Ingester:
@@ -186,6 +188,7 @@ class _Run:
         self.phase = "probing"
         self.empty = 0  # polls in a row that found the frontier empty
         self.deadline = 0.0
+        self.revisit: dict[str, int] = {}  # the revisit plan's counts (archive/revisit.py)
 
     def lock(self) -> None:
         if not self.cluster.lock_site(self.job.site, self.crawl_id, ttl=LOCK_TTL):
@@ -240,14 +243,16 @@ class _Run:
         job = self.job
         found = seeding.seeds(job.start_urls, job.scope, self.state, job.site, sitemaps=job.sitemaps,
                               recheck=job.recheck, missing_recheck_days=job.missing_recheck_days,
-                              crawl_id=self.resumed or self.crawl_id)
+                              crawl_id=self.resumed or self.crawl_id, policy=job.policy)
+        self.revisit = found.revisit.stats()
         done = [split_key(k) for k in found.done]
         self.cluster.mark_seen(self.crawl_id, [fingerprint(m, u, b) for u, m, b in done])
         for seed in found.requests:
             self._push(seed, check_seen=not seed.dont_filter)
         self.cluster.set_phase(self.crawl_id, "running")
         self.phase = "running"
-        self.say(f"crawl {self.crawl_id} of {job.site}: {len(found.requests)} requests queued for the cluster")
+        self.say(f"crawl {self.crawl_id} of {job.site}: {len(found.requests)} requests queued for the cluster "
+                 f"({self.revisit['rechecked']} known pages due again, {self.revisit['not_due']} not due)")
 
     def step(self, live: set[str]) -> bool:
         """One look at the crawl; True once it has ended."""
@@ -346,5 +351,6 @@ def coordinate(jobs: list[ClusterCrawl], progress=None) -> list[dict]:  # noqa: 
     finally:
         for run in runs:
             run.close()
-    return [{"crawl_id": r.crawl_id, "site": r.job.site, "resumed": r.resumed, "workers": getattr(r, "workers", {})}
+    return [{"crawl_id": r.crawl_id, "site": r.job.site, "resumed": r.resumed, "workers": getattr(r, "workers", {}),
+             "revisit": r.revisit}
             for r in runs]

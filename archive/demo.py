@@ -31,7 +31,8 @@ def _fresh(data: Path) -> None:
 
 def crawl_subprocess(url: str, data: Path, *extra: str) -> int:
     """Run `govarchive crawl` in a child process (Scrapy's reactor runs once per process)."""
-    cmd = [sys.executable, "-m", "archive.cli", "crawl", url, "--data", str(data), *extra]
+    # Its editions stand for months of a site's life, seconds apart: every known page is checked again.
+    cmd = [sys.executable, "-m", "archive.cli", "crawl", url, "--data", str(data), "--full", *extra]
     return subprocess.call(cmd)
 
 

@@ -39,6 +39,7 @@ class CrawlSummary:
     render: dict = field(default_factory=dict)  # browser renders: requested, failed, unrendered (and why)
     workers: dict[str, int] = field(default_factory=dict)  # a cluster crawl: requests each worker finished
     evidence: str | None = None  # the chain's timestamp, when a TSA is configured (archive/chain.py)
+    revisit: dict = field(default_factory=dict)  # known pages rechecked, not due, left by the budget
 
     def lines(self) -> list[str]:
         ev = self.events
@@ -59,6 +60,11 @@ class CrawlSummary:
         if self.slowest:
             out.append("  slowest hosts: " + ", ".join(f"{h['host']} {h['mean_s']:.2f}s mean, {h['max_s']:.2f}s max"
                                                       for h in self.slowest[:3]))
+        if any(self.revisit.values()):
+            r = self.revisit
+            out.append(f"  rechecked {r.get('rechecked', 0)} known pages ({r.get('not_due', 0)} not due yet"
+                       + (f"; {r['over_budget']} due and left for the next crawl by the budget"
+                          if r.get("over_budget") else "") + ")")
         if self.workers:
             out.append("  workers: " + ", ".join(f"{w} {n}" for w, n in sorted(self.workers.items())))
         out += self.coverage_lines()
@@ -92,7 +98,7 @@ class CrawlSummary:
 def build_settings(data: Path, urls: list[str], *, site: str | None = None, concurrency: int | None = None,
                    max_pages: int | None = None, profile: dict | None = None,
                    extra: dict | None = None, user_urls: list[str] | None = None,
-                   contact: str | None = None) -> Settings:
+                   contact: str | None = None, revisit: str | None = None) -> Settings:
     """Return the Scrapy settings of one crawl: the project's, then the site profile's, then the CLI's."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
@@ -124,6 +130,14 @@ def build_settings(data: Path, urls: list[str], *, site: str | None = None, conc
                  priority="cmdline")
     if profile.get("max_depth"):
         settings.set("DEPTH_LIMIT", int(profile["max_depth"]), priority="cmdline")
+    for key, setting in (("revisit", "GOVARCHIVE_REVISIT"), ("max_interval_days", "GOVARCHIVE_MAX_INTERVAL_DAYS"),
+                         ("revisit_budget", "GOVARCHIVE_REVISIT_BUDGET")):
+        if profile.get(key) is not None:
+            settings.set(setting, profile[key], priority="cmdline")
+    if revisit:
+        settings.set("GOVARCHIVE_REVISIT", revisit, priority="cmdline")
+    if os.environ.get("GOVARCHIVE_REVISIT_NOW"):  # a simulation's clock (archive/revisit.py)
+        settings.set("GOVARCHIVE_REVISIT_NOW", os.environ["GOVARCHIVE_REVISIT_NOW"], priority="cmdline")
     for key, value in (extra or {}).items():
         settings.set(key, value, priority="cmdline")
     # Scrapy's own INFO lines would fight the progress line; warnings and errors still show.
@@ -153,7 +167,7 @@ def site_lock(data: Path, site: str):  # noqa: ANN201 - an open file holding the
 def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurrency: int | None = None,
               max_pages: int | None = None, profile: dict | None = None,
               extra: dict | None = None, user_urls: list[str] | None = None,
-              contact: str | None = None) -> CrawlSummary:
+              contact: str | None = None, revisit: str | None = None) -> CrawlSummary:
     """Crawl ``urls`` (and every page already known in scope) into the data directory."""
     if not urls:
         raise GovArchiveError("nothing to crawl: give a URL or --site")
@@ -167,7 +181,7 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
     settings = build_settings(data, urls, site=site, concurrency=concurrency, max_pages=max_pages,
                               profile=profile, extra=extra,
                               user_urls=user_urls if user_urls is not None else (None if profile is None else []),
-                              contact=contact)
+                              contact=contact, revisit=revisit)
     if not (settings.get("GOVARCHIVE_CONTACT") or os.environ.get("GOVARCHIVE_CONTACT")):
         log.warning("no contact set: site operators cannot reach you (give `--contact URL|mailto:…`, a profile's "
                     "`contact`, or $GOVARCHIVE_CONTACT); the User-Agent names none")
@@ -201,7 +215,7 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
         conditional=int(stats.get(vocab.STAT_CONDITIONAL, 0)),
         statuses={k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("downloader/response_status_count/")},
         slowest=list(stats.get(vocab.STAT_SLOWEST) or []), fatal=stats.get(vocab.STAT_FATAL),
-        coverage=rows, render=_by_last_part(stats, vocab.STAT_RENDER))
+        coverage=rows, render=_by_last_part(stats, vocab.STAT_RENDER), revisit=_by_last_part(stats, vocab.STAT_REVISIT))
 
 
 def _by_last_part(stats: dict, key: str) -> dict:
@@ -274,11 +288,13 @@ def run_worker(data: Path, redis_url: str, *, name: str | None = None, concurren
 
 
 def run_cluster_crawl(data: Path, redis_url: str, crawls: list[tuple[list[str], dict | None, list[str] | None]], *,
-                      concurrency: int | None = None, contact: str | None = None) -> list[CrawlSummary]:
+                      concurrency: int | None = None, contact: str | None = None,
+                      revisit: str | None = None) -> list[CrawlSummary]:
     """Coordinate crawls through a cluster's workers, one per site, side by side; the history is built
     here, from their WARCs. ``crawls``: (start URLs, site profile or None, URLs the user typed)."""
     from .cluster import Cluster
     from .coordinator import ClusterCrawl, coordinate
+    from .revisit import ADAPTIVE, MAX_INTERVAL_DAYS, Policy, policy_now
     from .scope import Scope
     from .sites import overrides
 
@@ -299,7 +315,11 @@ def run_cluster_crawl(data: Path, redis_url: str, crawls: list[tuple[list[str], 
             per_host=concurrency or int((profile.get("settings") or {}).get("CONCURRENT_REQUESTS_PER_DOMAIN", 2)),
             contact=contact or profile.get("contact") or os.environ.get("GOVARCHIVE_CONTACT"),
             allow_private=bool(profile.get("allow_private")),
-            allow_private_hosts=tuple(sorted({urlsplit(u).netloc.lower() for u in trusted}))))
+            allow_private_hosts=tuple(sorted({urlsplit(u).netloc.lower() for u in trusted})),
+            policy=Policy(mode=revisit or profile.get("revisit") or ADAPTIVE,
+                          max_interval_days=float(profile.get("max_interval_days") or MAX_INTERVAL_DAYS),
+                          budget=int(profile.get("revisit_budget") or 0),
+                          now=policy_now(os.environ.get("GOVARCHIVE_REVISIT_NOW")))))
     locks = [site_lock(data, job.site) for job in jobs]
     try:
         results = coordinate(jobs, progress=lambda line: print(line, file=sys.stderr, flush=True))
@@ -335,4 +355,5 @@ def cluster_summary(data: Path, result: dict) -> CrawlSummary:
     size = sum((warc_dir(data) / f).stat().st_size for f in files if (warc_dir(data) / f).exists())
     return CrawlSummary(crawl_id=crawl_id, reason="finished", fetched=fetched or 0, revisits=revisits or 0,
                         events=events, errors=errors, warc_bytes=size, conditional=None,
-                        statuses=statuses, coverage=rows, workers=result.get("workers", {}))
+                        statuses=statuses, coverage=rows, workers=result.get("workers", {}),
+                        revisit=result.get("revisit", {}))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from .revisit import Plan, Policy, plan
 from .scope import Scope
 from .soft404 import probe_url
 from .state import ArchiveState
@@ -40,10 +41,12 @@ class Seeds:
 
     requests: list[Seed]
     done: set[str]
+    revisit: Plan = field(default_factory=Plan)  # which known pages are checked again, what waits
 
 
 def seeds(start_urls: list[str], scope: Scope, state: ArchiveState, site: str, *, sitemaps: bool = True,
-          recheck: bool = True, missing_recheck_days: int = 7, crawl_id: str | None = None) -> Seeds:
+          recheck: bool = True, missing_recheck_days: int = 7, crawl_id: str | None = None,
+          policy: Policy | None = None) -> Seeds:
     """The requests a crawl of ``site`` starts with (probes apart), in order."""
     crawl_id = crawl_id or state.unfinished_crawl(site)
     pending = state.pending(crawl_id) if crawl_id else []
@@ -68,7 +71,10 @@ def seeds(start_urls: list[str], scope: Scope, state: ArchiveState, site: str, *
     for url, depth in pending:  # queued by a crawl that was killed: fetched now
         if scope.allows(url):
             add(url, {"depth": depth})
-    if recheck:  # deletions show only if we ask again
-        for url in state.known(scope.allows):
-            add(url, {"govarchive_recheck": True})
-    return Seeds(out, done)
+    revisit = Plan()
+    if recheck:  # deletions show only if we ask again: every known page that is due (archive/revisit.py)
+        revisit = plan(state.checks(scope.allows), policy or Policy())
+        done |= revisit.waiting  # not due: not fetched when a list links them either
+        for decision in revisit.recheck:
+            add(decision.url, {"govarchive_recheck": True})
+    return Seeds(out, done, revisit)

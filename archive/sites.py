@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from .errors import SiteProfileError
 
 KEYS = {"name", "title", "derived", "start_urls", "hosts", "prefixes", "deny", "max_depth", "schedule",
-        "settings", "extract", "ignore", "allow_private", "notify", "render", "contact", "tsa", "reports"}
+        "settings", "extract", "ignore", "allow_private", "notify", "render", "contact", "tsa", "reports",
+        "revisit", "max_interval_days", "revisit_budget"}
 EXTRACT_KEYS = {"title", "body"}
 
 
@@ -61,6 +62,16 @@ def load_profile(name_or_path: str) -> dict:
     return profile
 
 
+def find_profile(name: str | None) -> dict | None:
+    """The profile of a site by name when one is on the search path and loads, else None."""
+    if not name or not any(f.stem == name for f in profile_files()):
+        return None
+    try:
+        return load_profile(name)
+    except SiteProfileError:
+        return None
+
+
 def validate(profile: dict) -> list[str]:
     """Return what is wrong with a profile (empty when it is valid)."""
     errors = []
@@ -100,6 +111,12 @@ def validate(profile: dict) -> list[str]:
         errors.append("render must be auto, browser or never")
     if not isinstance(profile.get("settings", {}), dict):
         errors.append("settings must be a table")
+    if profile.get("revisit", "adaptive") not in ("adaptive", "full"):
+        errors.append("revisit must be adaptive or full")
+    for key in ("max_interval_days", "revisit_budget"):
+        if key in profile and not (isinstance(profile[key], int | float) and not isinstance(profile[key], bool)
+                                   and profile[key] >= (1 if key == "max_interval_days" else 0)):
+            errors.append(f"{key} must be a number" + (" of days ≥ 1" if key == "max_interval_days" else " ≥ 0"))
     reports = profile.get("reports", {})
     if not isinstance(reports, dict) or set(reports) - {"ogi", "rule_of_law"} or not all(
             isinstance(v, list) and all(isinstance(o, str) and o for o in v) for v in reports.values()):

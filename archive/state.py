@@ -1,6 +1,6 @@
 """What a crawl needs to know of the archive, read-only: the crawler's one door into it.
 
-The spider asks which pages to check again and what a killed run of its crawl had left; the
+The spider asks which pages to check again (and how often each was checked and changed) and what a killed run of its crawl had left; the
 conditional-request middleware asks for validators; the recorder asks what payloads are stored
 and which capture a 304 confirms. ``ArchiveState`` is that interface. ``SQLiteState`` answers
 from a data directory's database; the distributed crawl answers from a snapshot in Redis
@@ -16,6 +16,27 @@ from pathlib import Path
 from typing import Protocol
 
 from .paths import DB_NAME, data_dir
+from .revisit import PageChecks
+
+# A page's checks: crawls that fetched it, the changes found, when, its date, its latest delisting,
+# its error streak, whether it is an annual report, when a check last found it changed.
+CHECKS_SQL = """
+    SELECT p.url, p.kind, p.state,
+           (SELECT count(DISTINCT crawl_id) FROM captures c WHERE c.page_id = p.id),
+           (SELECT count(*) FROM changes e WHERE e.page_id = p.id
+              AND e.kind IN ('changed', 'reverted', 'removed', 'restored')),
+           (SELECT min(fetched_at) FROM captures c WHERE c.page_id = p.id),
+           (SELECT max(fetched_at) FROM captures c WHERE c.page_id = p.id),
+           coalesce(v.published, p.first_seen),
+           (SELECT max(at) FROM changes e WHERE e.page_id = p.id AND e.kind = 'delisted'),
+           p.error_streak, v.annual IS NOT NULL,
+           (SELECT max(at) FROM changes e WHERE e.page_id = p.id AND e.kind IN ('changed', 'reverted', 'restored'))
+    FROM pages p LEFT JOIN versions v ON v.id = p.current_version"""
+
+
+def page_checks(row: tuple | list) -> PageChecks:
+    """A row of ``CHECKS_SQL`` as the revisit policy reads it."""
+    return PageChecks(*row[:9], error_streak=row[9], annual=bool(row[10]), last_change=row[11])
 
 
 class ArchiveState(Protocol):
@@ -39,8 +60,9 @@ class ArchiveState(Protocol):
     def stored_links(self, key: str) -> list[str]:
         """The links of a list or home page's current version (what a 304 for it leads to)."""
 
-    def known(self, allows: Callable[[str], bool]) -> list[str]:
-        """Every page the archive knows that ``allows`` lets the crawl fetch (never-seen links excepted)."""
+    def checks(self, allows: Callable[[str], bool]) -> list[PageChecks]:
+        """The checks of every page the archive knows that ``allows`` lets the crawl fetch (never-seen
+        links excepted): what the revisit policy decides from (archive/revisit.py)."""
 
     def recently_missing(self, days: int) -> set[str]:
         """Links that only ever answered 404 and were checked within ``days``: not due yet."""
@@ -76,7 +98,7 @@ class EmptyState:
     def stored_links(self, key: str) -> list[str]:
         return []
 
-    def known(self, allows: Callable[[str], bool]) -> list[str]:
+    def checks(self, allows: Callable[[str], bool]) -> list[PageChecks]:
         return []
 
     def recently_missing(self, days: int) -> set[str]:
@@ -165,8 +187,9 @@ class SQLiteState:
                           "WHERE p.url = ? AND v.kind IN ('list', 'home')", [key])
         return json.loads(rows[0][0] or "[]") if rows else []
 
-    def known(self, allows: Callable[[str], bool]) -> list[str]:
-        return [u for (u,) in self._rows("SELECT url FROM pages WHERE state != 'missing' ORDER BY id") if allows(u)]
+    def checks(self, allows: Callable[[str], bool]) -> list[PageChecks]:
+        rows = self._rows(CHECKS_SQL + " WHERE p.state != 'missing' ORDER BY p.id")
+        return [page_checks(row) for row in rows if allows(row[0])]
 
     def recently_missing(self, days: int) -> set[str]:
         return {u for (u,) in self._rows(

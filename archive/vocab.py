@@ -96,4 +96,5 @@ STAT_CRAWL_ID = "govarchive/crawl_id"
 STAT_FATAL = "govarchive/fatal"
 STAT_INGEST_ERRORS = "govarchive/ingest_errors"
 STAT_PROBED_PAGES = "govarchive/coverage/probed_pages"
+STAT_REVISIT = "govarchive/revisit/{}"  # rechecked | not_due | over_budget (archive/revisit.py)
 STAT_RENDER = "govarchive/render/{}"  # requested | responses | failed | unrendered | over_budget

@@ -47,6 +47,10 @@ DEFAULTS = {
     "GOVARCHIVE_EXTRACT_OVERRIDES": {},
     "GOVARCHIVE_MAX_BACKOFF": 300,  # seconds: the longest Retry-After honoured
     "GOVARCHIVE_MISSING_RECHECK_DAYS": 7,
+    "GOVARCHIVE_REVISIT": "adaptive",  # which known pages a crawl checks again (archive/revisit.py); "full": all
+    "GOVARCHIVE_MAX_INTERVAL_DAYS": 30,  # no known page goes unchecked longer
+    "GOVARCHIVE_REVISIT_BUDGET": 0,  # rechecks per crawl, most overdue first; 0: no limit
+    "GOVARCHIVE_REVISIT_NOW": None,  # the policy's "now" (ISO time) for simulations; None: the clock
     "GOVARCHIVE_INGEST_PROCESS": True,
     "GOVARCHIVE_ALLOW_PRIVATE": False,
     "GOVARCHIVE_ALLOW_PRIVATE_HOSTS": None,  # None: the spider's start URLs' hosts (typed by the user)

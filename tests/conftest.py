@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -15,16 +16,24 @@ import pytest
 
 from archive.demosite import DemoSite
 
+# The suite's sites publish their editions seconds apart, each standing for days or months of a
+# site's life: its crawls check every known page again (`crawl --full`). The adaptive revisit
+# policy, which decides by change rate and age, is tested with its own clock (tests/test_revisit.py).
+os.environ.setdefault("GOVARCHIVE_REVISIT", "full")
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 
-def cli(*args: str, data: Path | None = None, check: bool = True, timeout: int = 180) -> subprocess.CompletedProcess:
-    """Run `govarchive ARGS` as a user would (a child process), return the finished process."""
+def cli(*args: str, data: Path | None = None, check: bool = True, timeout: int = 180,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `govarchive ARGS` as a user would (a child process), return the finished process;
+    ``env``: environment variables set for this run only."""
     cmd = [sys.executable, "-m", "archive.cli", *args]
     if data is not None:
         cmd += ["--data", str(data)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env={**os.environ, **env} if env else None)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     return proc

@@ -14,9 +14,16 @@ from twisted.internet.defer import Deferred
 
 from archive import seeds
 from archive.capture import request_key, split_key
+from archive.revisit import Policy
 from archive.scope import Scope
 from archive.seeds import Seed
-from archive.vocab import STAT_ERRORS, STAT_LINKS_OUT_OF_SCOPE, STAT_PROBED_PAGES, STAT_RENDER
+from archive.vocab import (
+    STAT_ERRORS,
+    STAT_LINKS_OUT_OF_SCOPE,
+    STAT_PROBED_PAGES,
+    STAT_RENDER,
+    STAT_REVISIT,
+)
 
 from ..render import render_request, settle
 from ..state import archive_state
@@ -107,8 +114,11 @@ class GovSiteSpider(scrapy.Spider):
 
         found = seeds.seeds(self.start_urls, self.scope, archive_state(self.crawler), site_of(self),
                             sitemaps=self.sitemaps, recheck=self.recheck,
-                            missing_recheck_days=self.settings.getint("GOVARCHIVE_MISSING_RECHECK_DAYS"))
+                            missing_recheck_days=self.settings.getint("GOVARCHIVE_MISSING_RECHECK_DAYS"),
+                            policy=Policy.from_settings(self.settings))
         self.ctx.done = found.done
+        for name, value in found.revisit.stats().items():
+            self.crawler.stats.set_value(STAT_REVISIT.format(name), value)
         for seed in found.requests:
             yield self._seed_request(seed)
 
