@@ -1,4 +1,5 @@
-"""From an HTTP exchange (live, or read back from a WARC) to a history Capture."""
+"""From an HTTP exchange (live, or read back from a WARC) to a Capture: one fetch as the history
+sees it. No database here: the crawler reads captures too."""
 
 from __future__ import annotations
 
@@ -6,11 +7,35 @@ import base64
 import functools
 import hashlib
 import zlib
+from dataclasses import dataclass, field
 
-from .history import Capture
 from .warc import Exchange, RecordRef
 
 MAX_DECODED = 64 * 1024 * 1024  # decoded size limit: a gzip bomb stops here
+
+
+@dataclass
+class Capture:
+    """One fetch as the history sees it (from a live crawl or read back from a WARC)."""
+
+    url: str
+    fetched_at: str
+    crawl_id: str | None = None
+    status: int | None = None
+    error: str | None = None
+    content_type: str | None = None
+    payload: bytes | None = None  # decoded (no Content-Encoding); None for 304s and failures
+    record_type: str = "response"
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    record_id: str | None = None
+    payload_digest: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    location: str | None = None
+    site: str | None = None
+    overrides: dict = field(default_factory=dict)
 
 
 class DecodeError(ValueError):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -22,6 +21,7 @@ from pipelines.extract import extract
 from pipelines.record import PageRecord, content_hash, stored_content
 
 from . import soft404
+from .capture import Capture
 from .diff import field_changes, significance, text_ops
 from .scope import Scope
 from .search import attachments_text, dumps, index_version
@@ -30,30 +30,6 @@ from .vocab import DOCUMENT_KINDS, GONE_STATUSES, failure_kind, is_failure
 log = logging.getLogger(__name__)
 
 DEFAULT_ERROR_CRAWLS = 3
-
-
-@dataclass
-class Capture:
-    """One fetch as the history sees it (from a live crawl or read back from a WARC)."""
-
-    url: str
-    fetched_at: str
-    crawl_id: str | None = None
-    status: int | None = None
-    error: str | None = None
-    content_type: str | None = None
-    payload: bytes | None = None  # decoded (no Content-Encoding); None for 304s and failures
-    record_type: str = "response"
-    warc_file: str | None = None
-    warc_offset: int | None = None
-    warc_length: int | None = None
-    record_id: str | None = None
-    payload_digest: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    location: str | None = None
-    site: str | None = None
-    overrides: dict = field(default_factory=dict)
 
 
 def is_container_url(url: str) -> bool:

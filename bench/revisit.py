@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from archive.revisit import MAX_INTERVAL_DAYS, PageChecks, Policy, decide  # noqa: E402
 from tests.simsite import COLUMNS, EvolvingSite, day  # noqa: E402
 
-POLICIES = ("full", "fixed-7", "adaptive")
+POLICIES = ("full", "fixed-7", "adaptive", "adaptive-20")  # adaptive-20: max_interval_days = 20
 
 
 @dataclass
@@ -77,6 +77,10 @@ def signatures(site: EvolvingSite) -> dict[str, object]:
     return out
 
 
+def max_interval(policy: str) -> float:
+    return 20.0 if policy == "adaptive-20" else MAX_INTERVAL_DAYS
+
+
 def due(policy: str, k: Known, url: str, now: datetime) -> bool:
     if policy == "full" or k.last is None:
         return True
@@ -85,7 +89,7 @@ def due(policy: str, k: Known, url: str, now: datetime) -> bool:
     row = PageChecks(url, k.kind, k.state, k.checks, k.changes, k.first.isoformat(), k.last.isoformat(),
                      k.published, k.last_event.isoformat() if k.last_event else None,
                      last_change=k.last_change.isoformat() if k.last_change else None)
-    return decide(row, Policy(now=now)).due
+    return decide(row, Policy(now=now, max_interval_days=max_interval(policy))).due
 
 
 def simulate(seed: int, editions: int, docs: int, policy: str) -> Result:
@@ -95,7 +99,7 @@ def simulate(seed: int, editions: int, docs: int, policy: str) -> Result:
     known: dict[str, Known] = {}
     pending: list[tuple[str, str, int]] = []  # (kind, path, edition) of truth not yet found
     outcome: list[tuple[str, int, int | None]] = []  # (kind, edition, delay or None: never found)
-    window = int(MAX_INTERVAL_DAYS)
+    window = int(max_interval(policy))
     for edition in range(1, editions + 1):
         truth = site.publish_first() if edition == 1 else site.evolve()
         now = datetime.combine(day(edition), time(3), tzinfo=UTC)
@@ -175,19 +179,23 @@ def part1(seeds: int, editions: int, docs: int) -> None:
     full = totals["full"].requests
     print(f"## Revisit policies on the history simulator: {seeds} seeds × {editions} daily editions, "
           f"{docs} documents to start\n")
-    print("| policy | requests | share of full | silent revisions found ≤ 30 days | of those still there at "
-          "a check | delay mean / p95 (days) | removals found ≤ 30 days | delay mean / p95 (days) |")
+    print("Found: within the maximum interval (30 days; 20 for adaptive-20), scored over the changes whose whole "
+          "window lay inside the run.\n")
+    print("| policy | requests | share of full | silent revisions found | of those still there at "
+          "a check | delay mean / p95 (days) | removals found | delay mean / p95 (days) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for p in POLICIES:
         t = totals[p]
         print(f"| {p} | {t.requests:,} | {t.requests / full:.1%} | {share(t.found, t.missed)} "
               f"| {share(t.found, t.missed - t.undone)} | {delays(t.found)} "
               f"| {share(t.removals_found, t.removals_missed)} | {delays(t.removals_found)} |")
-    a = totals["adaptive"]
-    hit = len(a.found) / max(len(a.found) + a.missed, 1)
-    print(f"\ngoal: adaptive finds ≥ 95% of silent revisions within the maximum interval with ≤ 25% of full's "
-          f"requests — measured {hit:.1%} with {a.requests / full:.1%}: "
-          + ("met" if hit >= 0.95 and a.requests <= 0.25 * full else "NOT met"))
+    print()
+    for name in ("adaptive", "adaptive-20"):
+        a = totals[name]
+        hit = len(a.found) / max(len(a.found) + a.missed, 1)
+        print(f"goal: {name} finds ≥ 95% of silent revisions within the maximum interval with ≤ 25% of full's "
+              f"requests — measured {hit:.1%} with {a.requests / full:.1%}: "
+              + ("met" if hit >= 0.95 and a.requests <= 0.25 * full else "NOT met"))
 
 
 def part2() -> None:

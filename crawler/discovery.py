@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from archive.capture import DecodeError, decode_content, header, is_robots
-from archive.history import Capture
+from archive.capture import Capture, DecodeError, decode_content, header, is_robots
 from archive.state import ArchiveState
 from archive.warc import Exchange
 from pipelines.decode import decode_html

@@ -22,6 +22,9 @@ DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 COOKIES_ENABLED = True
+# Spider output is requests, not items: Scrapy starts CONCURRENT_ITEMS asyncio workers for every
+# response's output (100 by default: 100 tasks per page, a tenth of the crawl process's CPU).
+CONCURRENT_ITEMS = 4
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

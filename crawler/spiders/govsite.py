@@ -123,6 +123,12 @@ class GovSiteSpider(scrapy.Spider):
             yield self._seed_request(seed)
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
+        # Not itself a generator function: Scrapy inspects the source of every generator callback
+        # for a `return value` on each response (its cache keys on the short-lived bound method, so
+        # it never hits) — a fifth of the crawl process's CPU on a 1,000-page site.
+        return self._follow(response)
+
+    def _follow(self, response: Response) -> Iterator[scrapy.Request]:
         ctx = self.context(response.meta)
         if 300 <= response.status < 400 and response.status != 304:
             location = response.headers.get("Location")
