@@ -1,9 +1,11 @@
-"""Score govarchive's extraction against trafilatura on pages with known truth; print a table.
+"""Score govarchive's extraction against trafilatura and GNE on pages with known truth; print tables.
 
-Truth: tests/data/devset (real government pages, read by hand) and every article of the demo site
-(fields known from its source). Fields: title exact, published date, body start and end (first /
-last 40 characters without whitespace), no boilerplate in the body, metadata fields where given.
-Also pages per second for both, on one core.
+Two groups, scored apart: real government pages saved as served, read by hand (tests/data/devset),
+and the demo site's articles (fields known from its source; the project's own template, so they
+say little). Fields: title exact, published date, body start and end (first / last 40 characters
+without whitespace), no boilerplate in the body, the 信息公开 fields where given. A field a peer
+does not attempt (trafilatura and GNE read no 索引号) is n/a, not 0%. Speed: pages per second of
+CPU time on one core, on the real pages.
 """
 
 from __future__ import annotations
@@ -92,6 +94,25 @@ def trafilatura_(case: dict) -> dict:
             "body": data.get("text") or ""}
 
 
+def gne_(case: dict) -> dict:
+    from gne import GeneralNewsExtractor
+
+    from pipelines.decode import decode_html
+
+    text = decode_html(case["html"], case["content_type"])[0]
+    try:
+        data = GeneralNewsExtractor().extract(text)
+    except Exception:  # noqa: BLE001 - GNE raises on pages it finds no body in: a miss, not a crash
+        return {"title": None, "published": None, "body": ""}
+    return {"title": data.get("title"), "published": (data.get("publish_time") or "")[:10] or None,
+            "body": data.get("content") or ""}
+
+
+PEERS = {"govarchive": ours, "trafilatura": trafilatura_, "GNE": gne_}
+ATTEMPTS = {"trafilatura": {"title", "published", "body start", "body end", "no boilerplate"},
+            "GNE": {"title", "published", "body start", "body end", "no boilerplate"}}
+
+
 def score(result: dict, truth: dict) -> dict[str, bool]:
     body = no_space(result.get("body") or "")
     s = {"title": (result.get("title") or "") == truth["title"],
@@ -105,46 +126,71 @@ def score(result: dict, truth: dict) -> dict[str, bool]:
     return s
 
 
-def run() -> list[tuple[str, float, float]]:
-    all_cases = cases()
-    table = []
-    totals: dict[str, dict[str, list[bool]]] = {"govarchive": defaultdict(list), "trafilatura": defaultdict(list)}
-    speed = {}
-    for name, fn in (("govarchive", ours), ("trafilatura", trafilatura_)):
-        fn(all_cases[0])  # warm-up (imports, jieba-free)
-        start = time.process_time()
-        results = [fn(c) for c in all_cases]
-        speed[name] = len(all_cases) / max(time.process_time() - start, 1e-9)
-        for c, r in zip(all_cases, results, strict=True):
+def _cell(marks: list[bool] | None) -> str:
+    if marks is None:
+        return "n/a"
+    return f"{100 * sum(marks) / len(marks):.0f}% ({sum(marks)}/{len(marks)})" if marks else "—"
+
+
+def table(group: list[dict], title: str) -> dict[str, dict[str, list[bool]]]:
+    """Score every tool on one group of pages; print the table; return the marks."""
+    marks: dict[str, dict[str, list[bool]]] = {name: defaultdict(list) for name in PEERS}
+    for name, fn in PEERS.items():
+        for c in group:
+            r = fn(c)
             for field, ok in score(r, c["truth"]).items():
-                totals[name][field].append(ok)
+                if name == "govarchive" or field in ATTEMPTS[name]:
+                    marks[name][field].append(ok)
             if name == "govarchive" and "-v" in sys.argv:
                 bad = [f for f, ok in score(r, c["truth"]).items() if not ok]
                 if bad:
                     print(f"  {c['name']}: {', '.join(bad)}", file=sys.stderr)
-    fields = list(totals["govarchive"])
-    print(f"{len(all_cases)} pages ({sum(1 for c in all_cases if not c['name'].startswith('demo'))} real "
-          f"government pages, the rest from the demo site)\n")
-    print("| field | govarchive | trafilatura |\n|---|---|---|")
-    for f in fields:
-        a = totals["govarchive"][f]
-        b = totals["trafilatura"].get(f) or [False] * len(a)
-        pa, pb = 100 * sum(a) / len(a), 100 * sum(b) / len(b)
-        table.append((f, pa, pb))
-        print(f"| {f} | {pa:.0f}% ({sum(a)}/{len(a)}) | {pb:.0f}% ({sum(b)}/{len(b)}) |")
-    print(f"| pages/s, all pages (one core, CPU time) | {speed['govarchive']:.0f} | {speed['trafilatura']:.0f} |")
-    typical = [c for c in all_cases if c["name"].startswith("demo")]
-    for name, fn in (("govarchive", ours), ("trafilatura", trafilatura_)):
+    size = sum(len(c["html"]) for c in group) / max(len(group), 1) / 1024
+    print(f"\n### {title}: {len(group)} pages, mean {size:.0f} KB\n")
+    print("| field | " + " | ".join(PEERS) + " |\n|---|" + "---|" * len(PEERS))
+    for f in marks["govarchive"]:
+        print(f"| {f} | " + " | ".join(_cell(marks[n].get(f) if f in marks[n] else None) for n in PEERS) + " |")
+    total = {n: [ok for v in m.values() for ok in v] for n, m in marks.items()}
+    print("| all checks the tool attempts | " + " | ".join(_cell(total[n]) for n in PEERS) + " |")
+    return marks
+
+
+def speed(group: list[dict], rounds: int = 3) -> dict[str, float]:
+    out = {}
+    for name, fn in PEERS.items():
+        fn(group[0])  # warm-up (imports)
         start = time.process_time()
-        for c in typical * 3:
-            fn(c)
-        speed[name] = 3 * len(typical) / max(time.process_time() - start, 1e-9)
-    print(f"| pages/s, typical article pages (15 KB) | {speed['govarchive']:.0f} | {speed['trafilatura']:.0f} |")
-    return table
+        for _ in range(rounds):
+            for c in group:
+                fn(c)
+        out[name] = rounds * len(group) / max(time.process_time() - start, 1e-9)
+    return out
+
+
+def run() -> list[tuple[str, float]]:
+    all_cases = cases()
+    real = [c for c in all_cases if not c["name"].startswith("demo")]
+    demo = [c for c in all_cases if c["name"].startswith("demo")]
+    marks = table(real, "Real government pages (tests/data/devset), read by hand")
+    table(demo, "Demo site articles (the project's own template: reported apart)")
+    rates = speed(real)
+    print("\n| pages/s on the real pages (one core, CPU time) | " + " | ".join(f"{rates[n]:.0f}" for n in PEERS) + " |")
+    print(f"govarchive / trafilatura: {rates['govarchive'] / rates['trafilatura']:.1f}×, "
+          f"govarchive / GNE: {rates['govarchive'] / rates['GNE']:.1f}×")
+    ours_marks = marks["govarchive"]
+    every = [ok for v in ours_marks.values() for ok in v]
+    share = 100 * sum(every) / len(every)
+    low = [(f, 100 * sum(v) / len(v)) for f, v in ours_marks.items() if 100 * sum(v) / len(v) < 90]
+    print(f"\ngoal: ≥ 97% of all field checks on real pages, no field below 90% — measured {share:.1f}%"
+          + (f", below 90%: {', '.join(f'{f} {p:.0f}%' for f, p in low)}" if low else "")
+          + (": met" if share >= 97 and not low else ": NOT met"))
+    fast = rates["govarchive"] >= 150 and rates["govarchive"] >= 10 * rates["trafilatura"]
+    print(f"goal: ≥ 150 pages/s and ≥ 10× trafilatura on real pages — measured {rates['govarchive']:.0f} pages/s, "
+          f"{rates['govarchive'] / rates['trafilatura']:.1f}×: " + ("met" if fast else "NOT met"))
+    print(f"(only {len(real)} real article pages have hand-read truth: each is "
+          f"{100 / max(len(real), 1):.0f}% of a field's score)")
+    return [(f, 100 * sum(v) / len(v)) for f, v in ours_marks.items()]
 
 
 if __name__ == "__main__":
-    rows = run()
-    fails = [f for f, a, b in rows if a < 95 or a < b]
-    if fails:
-        print(f"\nbelow target (>= 95% and ahead of trafilatura): {', '.join(fails)}")
+    run()
