@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -477,6 +478,11 @@ def replay(archive: Archive, port: int) -> None:
 
     proc = archive.replay(port)
     click.echo(f"replaying at http://127.0.0.1:{port}/{COLLECTION}/ (Ctrl-C to stop)", err=True)
+
+    def stop(signum: int, frame: object) -> None:  # SIGTERM (systemd, kill) ends pywb too, as Ctrl-C does
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         sys.exit(proc.wait())
     except KeyboardInterrupt:

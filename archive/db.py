@@ -195,3 +195,10 @@ def m008_annual_reports(db: sqlite_utils.Database) -> None:
             FROM pages p JOIN versions v ON v.id = p.current_version WHERE v.annual IS NOT NULL;
         """
     )
+
+
+@migrations()
+def m009_changes_by_page(db: sqlite_utils.Database) -> None:
+    # The revisit policy reads each page's changes (archive/state.py CHECKS_SQL): without this index
+    # each page scanned the whole changes table, quadratic in the size of a site.
+    db.execute("CREATE INDEX changes_page ON changes(page_id, kind, at)")

@@ -90,3 +90,55 @@ def test_the_demo_shows_the_second_crawls_events_and_suggests_commands_as_invoke
     import sys
 
     assert f"{sys.executable} -m archive.cli changes --data" in out and "bin/govarchive" not in out
+
+
+def test_replay_stopped_by_sigterm_stops_its_pywb(tmp_path):
+    # A terminated `govarchive replay` (systemd, kill, a test's terminate()) must not leave pywb running.
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from .conftest import ROOT, free_port
+
+    data = tmp_path / "data"
+    (data / "warcs").mkdir(parents=True)
+    with open(data / "warcs" / "one.warc.gz", "wb") as fh:  # one page to replay
+        writer = WARCWriter(fh, gzip=True)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record("http://x.gov.cn/", "response", payload=BytesIO(b"<p>x</p>"),
+                                                      http_headers=headers))
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "replay", "--port", str(port), "--data", str(data)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/govarchive/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        children = [int(p) for p in os.listdir("/proc") if p.isdigit() and _ppid(int(p)) == proc.pid]
+        assert children, "pywb did not start as replay's child"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    for _ in range(50):
+        if not any(os.path.exists(f"/proc/{c}") and _ppid(c) is not None for c in children):
+            break
+        time.sleep(0.1)
+    assert not [c for c in children if os.path.exists(f"/proc/{c}") and _ppid(c) is not None]
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return None if fields[0] == "Z" else int(fields[1])  # a zombie has exited
+    except (OSError, IndexError, ValueError):
+        return None

@@ -171,3 +171,14 @@ def test_profile_keys_are_validated(tmp_path):
     proc = cli("sites", "--check", check=False, env={"GOVARCHIVE_SITES": str(tmp_path)})
     out = proc.stdout + proc.stderr
     assert "revisit must be adaptive or full" in out and "max_interval_days must be" in out
+
+
+def test_the_checks_query_seeks_each_pages_rows_and_scans_only_pages(tmp_path):
+    # Read once per crawl over every known page: a scan of `changes` per page was quadratic (an
+    # immediate recrawl of an 11,000-page site spent a minute here before the index).
+    from archive.db import open_db
+    from archive.state import CHECKS_SQL
+
+    db = open_db(tmp_path)
+    plan = [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + CHECKS_SQL + " WHERE p.state != 'missing'").fetchall()]
+    assert [p for p in plan if p.startswith("SCAN")] == ["SCAN p"], plan
