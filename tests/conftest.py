@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -56,26 +57,54 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def replaying(data: Path):
-    """Run `govarchive replay` (a real pywb server) over a data dir; yield a function url -> bytes."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "replay", "--port", str(port), "--data", str(data)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def serving(cmd: list[str], ready_url: str, tries: int = 150):
+    """Run a server command as a child process until ``ready_url`` answers; yield the process;
+    terminate it afterwards."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(150):
+        for _ in range(tries):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/govarchive/", timeout=1)
+                urllib.request.urlopen(ready_url, timeout=1)
                 break
             except OSError:
                 time.sleep(0.2)
-
-        def fetch(url: str, ts: str = "2100") -> bytes:
-            return urllib.request.urlopen(f"http://127.0.0.1:{port}/govarchive/{ts}id_/{url}", timeout=20).read()
-
-        yield fetch
+        yield proc
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def replay_server(data: Path):
+    """Run `govarchive replay` (a real pywb server) over a data dir; yield (its base URL, process)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/govarchive/"
+    with serving([sys.executable, "-m", "archive.cli", "replay", "--port", str(port), "--data", str(data)],
+                 base) as proc:
+        yield base, proc
+
+
+@contextlib.contextmanager
+def replaying(data: Path):
+    """Run `govarchive replay` over a data dir; yield a function url -> the bytes as archived."""
+    with replay_server(data) as (base, _):
+        def fetch(url: str, ts: str = "2100") -> bytes:
+            return urllib.request.urlopen(f"{base}{ts}id_/{url}", timeout=20).read()
+
+        yield fetch
+
+
+DATASETTE = shutil.which("datasette", path=str(ROOT / ".venv" / "bin")) or shutil.which("datasette")
+
+
+@contextlib.contextmanager
+def datasette_server(db: Path):
+    """Run a real Datasette over a database with the shipped metadata.yml; yield its base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serving([DATASETTE, "serve", str(db), "--metadata", str(ROOT / "metadata.yml"), "--host", "127.0.0.1",
+                  "--port", str(port)], url + "/-/versions.json", tries=100):
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -143,34 +143,18 @@ def test_diff_against_last_years_report(crawled):
 
 
 def test_canned_queries_answer_in_datasette(crawled):
-    import shutil
-    import subprocess
-    import time
     import urllib.parse
     import urllib.request
 
-    from .conftest import ROOT, free_port
+    from .conftest import datasette_server
 
     data, profile, _ = crawled
     cli("deadlines", "--year", "2021", "--site", str(profile), data=data)  # the profile's expectations, recorded
-    exe = shutil.which("datasette", path=str(ROOT / ".venv" / "bin")) or shutil.which("datasette")
-    port = free_port()
-    proc = subprocess.Popen([exe, "serve", str(data / "govarchive.db"), "--metadata", str(ROOT / "metadata.yml"),
-                             "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/govarchive/"
+    with datasette_server(data / "govarchive.db") as base:
+        def get(query: str, **params: str) -> list[dict]:
+            q = urllib.parse.urlencode({**params, "_shape": "array"})
+            return json.loads(urllib.request.urlopen(f"{base}/govarchive/{query}.json?{q}", timeout=10).read())
 
-    def get(query: str, **params: str) -> list[dict]:
-        q = urllib.parse.urlencode({**params, "_shape": "array"})
-        return json.loads(urllib.request.urlopen(f"{url}{query}.json?{q}", timeout=10).read())
-
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         assert [(r["organ"], r["late_days"]) for r in get("late_reports")] == [(GOV, 15)]
         assert {(r["organ"], r["kind"]) for r in get("missing_reports", year="2021")} == {(DEPT, "ogi"),
                                                                                           (GOV, "rule_of_law")}
@@ -178,9 +162,6 @@ def test_canned_queries_answer_in_datasette(crawled):
         yoy = {(r["organ"], r["kind"], r["year"]): r for r in get("reports_year_over_year")}
         assert yoy[(GOV, "ogi", 2022)]["received_year_before"] == 859
         assert yoy[(GOV, "ogi", 2021)]["received_year_before"] is None
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -95,16 +95,13 @@ def test_the_demo_shows_the_second_crawls_events_and_suggests_commands_as_invoke
 def test_replay_stopped_by_sigterm_stops_its_pywb(tmp_path):
     # A terminated `govarchive replay` (systemd, kill, a test's terminate()) must not leave pywb running.
     import os
-    import subprocess
-    import sys
     import time
-    import urllib.request
     from io import BytesIO
 
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    from .conftest import ROOT, free_port
+    from .conftest import replay_server
 
     data = tmp_path / "data"
     (data / "warcs").mkdir(parents=True)
@@ -113,21 +110,9 @@ def test_replay_stopped_by_sigterm_stops_its_pywb(tmp_path):
         headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
         writer.write_record(writer.create_warc_record("http://x.gov.cn/", "response", payload=BytesIO(b"<p>x</p>"),
                                                       http_headers=headers))
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "replay", "--port", str(port), "--data", str(data)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/govarchive/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with replay_server(data) as (_, proc):
         children = [int(p) for p in os.listdir("/proc") if p.isdigit() and _ppid(int(p)) == proc.pid]
         assert children, "pywb did not start as replay's child"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     for _ in range(50):
         if not any(os.path.exists(f"/proc/{c}") and _ppid(c) is not None for c in children):
             break

@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from .conftest import ROOT, cli_json, free_port
-
-DATASETTE = shutil.which("datasette", path=str(ROOT / ".venv" / "bin")) or shutil.which("datasette")
+from .conftest import DATASETTE, cli_json, datasette_server
 
 
 @pytest.fixture(scope="module")
 def datasette(demo_data):
     data, base = demo_data
-    port = free_port()
-    proc = subprocess.Popen([DATASETTE, "serve", str(data / "govarchive.db"), "--metadata", str(ROOT / "metadata.yml"),
-                             "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield url, data, base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with datasette_server(data / "govarchive.db") as url:
+        yield url, data, base
 
 
 def get(url: str, path: str, **params: str) -> list[dict]:

@@ -142,30 +142,11 @@ def test_a_list_that_exists_only_in_the_browser_is_rendered_archived_and_replaye
     lists = {p["url"] for p in cli_json("pages", "--kind", "list", data=data)}
     assert any(u.endswith("/api/list?page=1&size=10") for u in lists)
     # Replayed through pywb, in a real browser: the list renders from the archived API answer.
-    from .conftest import free_port
+    from .conftest import replay_server
 
-    port = free_port()
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    from .conftest import ROOT
-
-    replay = subprocess.Popen([sys.executable, "-m", "archive.cli", "replay", "--port", str(port), "--data", str(data)],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/govarchive/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with replay_server(data) as (base, _):
         start = docs[0].rsplit("/col/", 1)[0] + "/col/c1/index.html"
-        dom = _render(f"http://127.0.0.1:{port}/govarchive/2100/{start}")
-    finally:
-        replay.terminate()
-        replay.wait(timeout=10)
+        dom = _render(f"{base}2100/{start}")
     assert dom.count("政务公开事项的通知") == 10, dom[:3000]
 
 
