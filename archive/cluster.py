@@ -29,6 +29,7 @@ import json
 import time
 
 from .errors import GovArchiveError
+from .state import EmptyState
 
 PREFIX = "govarchive:"
 LEASE_TTL = 30.0  # seconds a popped request stays a worker's unless its heartbeat renews it
@@ -438,11 +439,12 @@ class Cluster:
         return int(self.r.info("memory")["used_memory"])
 
 
-class RedisState:
+class RedisState(EmptyState):
     """ArchiveState for cluster workers: the snapshot the coordinator put in Redis, per crawl.
 
     ``for_crawl`` gives the view of one crawl (a worker serves several at once); the questions only
-    a coordinator asks (known pages, a killed run's frontier) have no answer here: it seeds them.
+    a coordinator asks (known pages' checks, a killed run's frontier) get EmptyState's empty
+    answers here: the coordinator seeds from its database.
     """
 
     def __init__(self, cluster: Cluster, crawl_id: str | None = None) -> None:
@@ -497,17 +499,3 @@ class RedisState:
         raw = self.cluster.snapshot_get(self.crawl_id, "links", key) if self.crawl_id else None
         return list(raw or [])
 
-    def checks(self, allows) -> list:  # noqa: ANN001 - the coordinator seeds from the database
-        return []
-
-    def recently_missing(self, days: int) -> set[str]:
-        return set()
-
-    def unfinished_crawl(self, site: str) -> str | None:
-        return None
-
-    def pending(self, crawl_id: str) -> list[tuple[str, int]]:
-        return []
-
-    def done(self, crawl_id: str) -> set[str]:
-        return set()
