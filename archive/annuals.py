@@ -17,8 +17,9 @@ import sqlite_utils
 
 from pipelines.annual import cell_changes, due_date, flatten
 
+from .diff import sentences as diff_sentences
+
 REUSE_FLAG = 0.8  # evaluators have found reports 90% identical to the year before
-_SENTENCES = re.compile(r"[^。！？；\n]+")
 _DIGITS = re.compile(r"[0-9０-９一二三四五六七八九十〇零]+")
 
 
@@ -33,8 +34,10 @@ def _reports(db: sqlite_utils.Database, site: str | None = None) -> list[dict]:
 
 
 def sentences(text: str) -> set[str]:
-    """A report's sentences, numbers and years blanked (a report copied with its years changed is reuse)."""
-    return {_DIGITS.sub("#", s.strip()) for s in _SENTENCES.findall(text or "") if len(s.strip()) >= 8}
+    """A report's sentences (as diffs split them), numbers and years blanked: a report copied with
+    its years changed is reuse."""
+    bare = (s.strip().rstrip("。！？；!?;").strip() for s in diff_sentences(text or ""))
+    return {_DIGITS.sub("#", s) for s in bare if len(s) >= 8}
 
 
 def reuse(text: str, previous: str) -> float | None:
