@@ -70,13 +70,12 @@ def history(db: sqlite_utils.Database, url: str) -> dict:
 def next_check(db: sqlite_utils.Database, page: dict) -> dict:
     """When an adaptive crawl checks the page next, and why (archive/revisit.py), with its site
     profile's maximum interval when the profile is found."""
-    from .revisit import MAX_INTERVAL_DAYS, Policy, decide
+    from .revisit import ADAPTIVE, Policy, decide
     from .sites import find_profile
     from .state import CHECKS_SQL, page_checks
 
     row = db.execute(CHECKS_SQL + " WHERE p.id = ?", [page["id"]]).fetchone()
-    profile = find_profile(page.get("site")) or {}
-    d = decide(page_checks(row), Policy(max_interval_days=float(profile.get("max_interval_days") or MAX_INTERVAL_DAYS)))
+    d = decide(page_checks(row), Policy.from_profile(find_profile(page.get("site")), ADAPTIVE))
     return {"at": d.next_check.isoformat(timespec="seconds") if d.next_check else None,
             "every_days": None if d.interval_days is None else round(d.interval_days, 2), "why": d.why}
 

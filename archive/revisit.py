@@ -26,7 +26,8 @@ Pure functions over ``PageChecks`` rows: the state (archive/state.py) reads them
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 ADAPTIVE, FULL = "adaptive", "full"
@@ -38,6 +39,9 @@ AGE_DIVISOR = 4.0
 CHANGE_DIVISOR = 2.0
 ANNUAL_REPORT_DAYS = 7.0
 ALWAYS_KINDS = frozenset({"list", "home", "sitemap"})
+# A site profile's keys and the settings they set (archive/runner.py), read back by Policy.
+PROFILE_SETTINGS = {"revisit": "GOVARCHIVE_REVISIT", "max_interval_days": "GOVARCHIVE_MAX_INTERVAL_DAYS",
+                    "revisit_budget": "GOVARCHIVE_REVISIT_BUDGET"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,14 @@ class Policy:
                    max_interval_days=float(settings.get("GOVARCHIVE_MAX_INTERVAL_DAYS") or MAX_INTERVAL_DAYS),
                    budget=int(settings.get("GOVARCHIVE_REVISIT_BUDGET") or 0),
                    now=policy_now(settings.get("GOVARCHIVE_REVISIT_NOW")))
+
+    @classmethod
+    def from_profile(cls, profile: dict | None, mode: str | None = None) -> Policy:
+        """The policy of a site profile (``mode``: the command line's, over the profile's); the
+        simulation clock from ``$GOVARCHIVE_REVISIT_NOW``, as a crawl in this process reads it."""
+        values = {setting: (profile or {}).get(key) for key, setting in PROFILE_SETTINGS.items()}
+        return cls.from_settings({**values, "GOVARCHIVE_REVISIT": mode or values["GOVARCHIVE_REVISIT"],
+                                  "GOVARCHIVE_REVISIT_NOW": os.environ.get("GOVARCHIVE_REVISIT_NOW")})
 
     def clock(self) -> datetime:
         return self.now or datetime.now(UTC)
@@ -169,6 +181,7 @@ def decide(page: PageChecks, policy: Policy) -> Decision:
 
 def plan(pages: list[PageChecks], policy: Policy) -> Plan:
     """The known pages a crawl checks again: every one due, the most overdue first, within the budget."""
+    policy = replace(policy, now=policy.clock())  # one "now" for the whole plan, read once
     decisions = [decide(p, policy) for p in pages]
     due = [d for d in decisions if d.due]
     out = Plan(not_due=len(decisions) - len(due),

@@ -130,8 +130,9 @@ def build_settings(data: Path, urls: list[str], *, site: str | None = None, conc
                  priority="cmdline")
     if profile.get("max_depth"):
         settings.set("DEPTH_LIMIT", int(profile["max_depth"]), priority="cmdline")
-    for key, setting in (("revisit", "GOVARCHIVE_REVISIT"), ("max_interval_days", "GOVARCHIVE_MAX_INTERVAL_DAYS"),
-                         ("revisit_budget", "GOVARCHIVE_REVISIT_BUDGET")):
+    from .revisit import PROFILE_SETTINGS
+
+    for key, setting in PROFILE_SETTINGS.items():
         if profile.get(key) is not None:
             settings.set(setting, profile[key], priority="cmdline")
     if revisit:
@@ -294,7 +295,7 @@ def run_cluster_crawl(data: Path, redis_url: str, crawls: list[tuple[list[str], 
     here, from their WARCs. ``crawls``: (start URLs, site profile or None, URLs the user typed)."""
     from .cluster import Cluster
     from .coordinator import ClusterCrawl, coordinate
-    from .revisit import ADAPTIVE, MAX_INTERVAL_DAYS, Policy, policy_now
+    from .revisit import Policy
     from .scope import Scope
     from .sites import overrides
 
@@ -316,10 +317,7 @@ def run_cluster_crawl(data: Path, redis_url: str, crawls: list[tuple[list[str], 
             contact=contact or profile.get("contact") or os.environ.get("GOVARCHIVE_CONTACT"),
             allow_private=bool(profile.get("allow_private")),
             allow_private_hosts=tuple(sorted({urlsplit(u).netloc.lower() for u in trusted})),
-            policy=Policy(mode=revisit or profile.get("revisit") or ADAPTIVE,
-                          max_interval_days=float(profile.get("max_interval_days") or MAX_INTERVAL_DAYS),
-                          budget=int(profile.get("revisit_budget") or 0),
-                          now=policy_now(os.environ.get("GOVARCHIVE_REVISIT_NOW")))))
+            policy=Policy.from_profile(profile, revisit)))
     locks = [site_lock(data, job.site) for job in jobs]
     try:
         results = coordinate(jobs, progress=lambda line: print(line, file=sys.stderr, flush=True))
