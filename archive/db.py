@@ -202,3 +202,10 @@ def m009_changes_by_page(db: sqlite_utils.Database) -> None:
     # The revisit policy reads each page's changes (archive/state.py CHECKS_SQL): without this index
     # each page scanned the whole changes table, quadratic in the size of a site.
     db.execute("CREATE INDEX changes_page ON changes(page_id, kind, at)")
+
+
+@migrations()
+def m010_list_shows_change(db: sqlite_utils.Database) -> None:
+    # When a list read by a crawl showed a document with a new date or title (archive/settle.py):
+    # the revisit policy checks that document in the next crawl, whenever it would otherwise be due.
+    db.execute("ALTER TABLE pages ADD COLUMN list_changed TEXT")

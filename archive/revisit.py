@@ -17,8 +17,10 @@ unchecked for longer than the maximum:
 3. **Its kind.** An annual report in its first year: at most ``ANNUAL_REPORT_DAYS`` (reports are
    quietly re-issued with changed numbers).
 
-A page is due at once when something happened to it since its last check (delisted, an error
-whose persistence decides a removal). A per-site budget is spent on the most overdue first, and
+A page is due at once when something happened to it since its last check: delisted, an error
+whose persistence decides a removal, or a list showing it with a new date or title (a redate or a
+retitled notice shows on the list before anyone rechecks the page; archive/settle.py compares the
+lists' versions). A per-site budget is spent on the most overdue first, and
 what it leaves is counted and reported. ``full`` checks every known page (``crawl --full``).
 Pure functions over ``PageChecks`` rows: the state (archive/state.py) reads them from the archive.
 """
@@ -60,6 +62,7 @@ class PageChecks:
     error_streak: int = 0
     annual: bool = False
     last_change: str | None = None  # when a check last found it changed (ISO time)
+    list_changed: str | None = None  # when a list last showed it with a new date or title (ISO time)
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,8 @@ def decide(page: PageChecks, policy: Policy) -> Decision:
     if page.error_streak:
         return Decision(page.url, True, None, None, f"failed in the last {page.error_streak} check(s): "
                         "checked every crawl until it answers or counts as removed")
+    if page.list_changed and parse_time(page.list_changed) > last:
+        return Decision(page.url, True, None, None, "a list shows it with a new date or title")
     if page.last_event and parse_time(page.last_event) > last:
         return Decision(page.url, True, None, None, "an event since its last check")
     cap = max(policy.max_interval_days, MIN_INTERVAL_DAYS)

@@ -36,6 +36,7 @@ class Settlement:
         events += self._errors()
         if reason == "finished":
             events += self._listing()
+        self._list_shows_change()
         events += self._moves()
         coverage.settle(self.db, self.crawl_id)
         return events
@@ -171,6 +172,35 @@ class Settlement:
                                            summary="no longer linked from any list page", significance=0.6))
                 self.h.update_page(page["id"], listed=0, state="delisted")
         return events
+
+    def _list_shows_change(self) -> None:
+        """A document a list read in this crawl shows with a date or title that list pages did not show
+        for it before (a redate, a retitled notice) and that this crawl did not fetch: due next crawl
+        (archive/revisit.py), however long its interval. Compared list with list — this crawl's
+        versions of the lists it read against the versions the same lists had before — never list with
+        document, whose own date may rightly differ from the one its list shows."""
+        now_shown: dict[str, set] = {}
+        before: dict[str, set] = {}
+        for row in self._rows(
+                "SELECT c.page_id, c.version_id FROM captures c JOIN pages p ON p.id = c.page_id "
+                "WHERE c.crawl_id = ? AND p.kind = 'list' AND c.version_id IS NOT NULL "
+                "AND c.id IN (SELECT max(id) FROM captures WHERE crawl_id = ? GROUP BY page_id)",
+                [self.crawl_id, self.crawl_id]):
+            earlier = self.db.execute(
+                "SELECT version_id FROM captures WHERE page_id = ? AND crawl_id != ? AND version_id IS NOT NULL "
+                "ORDER BY id DESC LIMIT 1", [row["page_id"], self.crawl_id]).fetchone()
+            if earlier is None or earlier[0] == row["version_id"]:
+                continue  # a list seen for the first time, or unchanged: it shows nothing new
+            for version, shown in ((row["version_id"], now_shown), (earlier[0], before)):
+                items = self.db.execute("SELECT items FROM versions WHERE id = ?", [version]).fetchone()[0]
+                for item in json.loads(items or "[]"):
+                    shown.setdefault(item["url"], set()).add((item.get("title"), item.get("date")))
+        changed = sorted(url for url, pairs in now_shown.items() if url in before and pairs - before[url])
+        fetched = {u for (u,) in self.db.execute("SELECT DISTINCT url FROM captures WHERE crawl_id = ?",
+                                                 [self.crawl_id])}
+        for url in changed:
+            if url not in fetched:
+                self.db.execute("UPDATE pages SET list_changed = ? WHERE url = ?", [self.at, url])
 
     # -- moves ------------------------------------------------------------------
     def _moves(self) -> list[dict]:

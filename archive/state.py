@@ -19,7 +19,8 @@ from .paths import DB_NAME, data_dir
 from .revisit import PageChecks
 
 # A page's checks: crawls that fetched it, the changes found, when, its date, its latest delisting,
-# its error streak, whether it is an annual report, when a check last found it changed.
+# its error streak, whether it is an annual report, when a check last found it changed, when a list
+# last showed it with a new date or title.
 CHECKS_SQL = """
     SELECT p.url, p.kind, p.state,
            (SELECT count(DISTINCT crawl_id) FROM captures c WHERE c.page_id = p.id),
@@ -30,13 +31,15 @@ CHECKS_SQL = """
            coalesce(v.published, p.first_seen),
            (SELECT max(at) FROM changes e WHERE e.page_id = p.id AND e.kind = 'delisted'),
            p.error_streak, v.annual IS NOT NULL,
-           (SELECT max(at) FROM changes e WHERE e.page_id = p.id AND e.kind IN ('changed', 'reverted', 'restored'))
+           (SELECT max(at) FROM changes e WHERE e.page_id = p.id AND e.kind IN ('changed', 'reverted', 'restored')),
+           p.list_changed
     FROM pages p LEFT JOIN versions v ON v.id = p.current_version"""
 
 
 def page_checks(row: tuple | list) -> PageChecks:
     """A row of ``CHECKS_SQL`` as the revisit policy reads it."""
-    return PageChecks(*row[:9], error_streak=row[9], annual=bool(row[10]), last_change=row[11])
+    return PageChecks(*row[:9], error_streak=row[9], annual=bool(row[10]), last_change=row[11],
+                      list_changed=row[12])
 
 
 class ArchiveState(Protocol):

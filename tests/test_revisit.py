@@ -182,3 +182,52 @@ def test_the_checks_query_seeks_each_pages_rows_and_scans_only_pages(tmp_path):
     db = open_db(tmp_path)
     plan = [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + CHECKS_SQL + " WHERE p.state != 'missing'").fetchall()]
     assert [p for p in plan if p.startswith("SCAN")] == ["SCAN p"], plan
+
+
+def test_a_new_date_on_a_list_makes_its_document_due_next_crawl(tmp_path):
+    """A redate shows on the column list before the document is due: the list's versions are compared
+    (this crawl's against the same lists' earlier ones), the document is checked in the next crawl
+    and the change found; a list date that never matched the document's own date changes nothing."""
+    routes = dict(generated_site(60))
+    listing = "/zw/tzgg/index.html"
+    items = re.findall(r'<a href="(/zw/tzgg/content/post_\d+\.html)"[^>]*>[^<]*</a><span class="date">([^<]+)<',
+                       routes[listing].body.decode("utf-8"))
+    (x, x_date), (y, y_date) = items[-1], items[-2]  # the oldest on the page: long past their young days
+
+    def edit(path: str, old: str, new: str) -> None:
+        res = routes[path]
+        body = res.body.decode("utf-8")
+        assert old in body, (path, old)
+        routes[path] = Resource(body.replace(old, new).encode("utf-8"), res.content_type)
+
+    # y: the list shows a date its page never carries, from the start (a 成文日期, an update date).
+    edit(listing, f'<span class="date">{y_date}</span>', '<span class="date">2011-01-01</span>')
+    with SiteServer(routes) as site:
+        data = tmp_path / "data"
+        crawl(site, data)
+        x_url, y_url = site.url.rstrip("/") + x, site.url.rstrip("/") + y
+        # x is redated: on its list and on its page.
+        new_date = "2012-02-02"
+        edit(listing, f'<span class="date">{x_date}</span>', f'<span class="date">{new_date}</span>')
+        page = routes[x].body.decode("utf-8")
+        stamp = re.search(r'name="PubDate" content="(\d{4})-(\d\d)-(\d\d)', page)
+        edit(x, stamp.group(0), 'name="PubDate" content="2012-02-02')
+        year, month, day_ = (int(v) for v in stamp.groups())
+        edit(x, f"发布日期：</td><td>{year}年{month}月{day_}日", "发布日期：</td><td>2012年2月2日")
+        site.routes.update(routes)
+
+        def asked(path: str, n: int) -> bool:
+            return any(p == path for _, p in site.requests[-n:])
+
+        n, _, _ = crawl(site, data, 2)  # x is not due: not fetched, though its list links it
+        assert n and not asked(x, n) and not asked(y, n)
+        h = cli_json("history", x_url, data=data)
+        assert "list shows it with a new date" in h["next_check"]["why"], h["next_check"]
+        assert "list" not in cli_json("history", y_url, data=data)["next_check"]["why"]
+        n, _, _ = crawl(site, data, 3)  # the next crawl checks x and finds the change
+        assert asked(x, n) and not asked(y, n)
+        changed = [e for e in cli_json("changes", "--kind", "changed", data=data) if e["url"] == x_url]
+        assert len(changed) == 1 and "published" in changed[0]["fields"], changed
+        assert "list" not in cli_json("history", x_url, data=data)["next_check"]["why"]  # seen since
+        n, _, _ = crawl(site, data, 4)  # (x, just revised, is young again: rechecked by its own rule)
+        assert n and not asked(y, n)
