@@ -6,7 +6,7 @@ import hashlib
 import re
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from lxml import etree
 
 from . import attachments as attachment_text
 from .annual import kind_of, read_report
@@ -20,7 +20,8 @@ from .fields import (
     pub_line,
     signature,
 )
-from .html_text import element_text, inline_text
+from .html_text import Element as Tag
+from .html_text import body_of, drop, element_text, inline_text, parse, plain_text
 from .links import anchors, attachment_type, datastore_html, html_discovery, sitemap_urls
 from .normalize import _CJK_GAP, normalize_block, normalize_inline
 from .record import PageRecord
@@ -44,7 +45,8 @@ _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s-\s|--|—|-(?=[^-]*(?:网|政府|�
 _LIST_PATH = re.compile(r"/(index(_\d+)?\.(s?html?|jsp|php)|list(_\d+)?\.\w+|)$")
 _ITEM_DATE = re.compile(r"\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}")
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.I)
-_REFRESH_HINT = re.compile(r"refresh", re.I)  # no <meta http-equiv=refresh> without the word: skip the search
+_REFRESH_HINT = re.compile(r"refresh", re.I)
+_SPACE = re.compile(r"\s+")  # no <meta http-equiv=refresh> without the word: skip the search
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
 SCRIPT_TYPES = ("application/javascript", "text/javascript", "application/x-javascript", "text/css")
 
@@ -128,7 +130,7 @@ def _sniff_html(body: bytes) -> bool:
 def extract_html(html: str, url: str, overrides: dict | None = None) -> PageRecord:
     """Normalise decoded HTML into a PageRecord."""
     overrides = overrides or {}
-    soup = BeautifulSoup(html, "lxml")
+    soup = parse(html)
     rec = PageRecord(url=url)
     metas = meta_tags(soup)
     rec.refresh_to = _meta_refresh(soup, url) if _REFRESH_HINT.search(html) else None
@@ -143,15 +145,16 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
 
     fields = metadata_table(soup)
     for el in _Index(soup).select_all(CHROME_SELECTORS):
-        el.decompose()
+        drop(el)  # its tail, the text after it, stays
     index = _Index(soup)
-    page_text = normalize_block(element_text(soup.body or soup))
+    body = body_of(soup)
+    page_text = normalize_block(element_text(body if body is not None else soup))
     line_date, line_source = pub_line(page_text)
 
-    container = (_select(soup, overrides.get("body")) or _marked_body(html)
-                 or _body_container(soup, index))
-    if container is None and not rec.items and soup.body is not None and _text_len(soup.body):
-        container = soup.body  # no template recognised, not a list: the page's whole text (rescue)
+    container = _first(lambda: _select(soup, overrides.get("body")), lambda: _marked_body(html),
+                       lambda: _body_container(soup, index))
+    if container is None and not rec.items and body is not None and _text_len(body):
+        container = body  # no template recognised, not a list: the page's whole text (rescue)
     lines = _body_lines(container) if container is not None else []
     title = (_text_of(soup, overrides.get("title")) or metas.get("ArticleTitle") or fields.get("title"))
     headed = title is not None  # a title the page states as one (meta, metadata table, a heading)
@@ -179,19 +182,33 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     return rec
 
 
-def _select(soup: BeautifulSoup, selector: str | None) -> Tag | None:
-    return soup.select_one(selector) if selector else None
+def _first(*finders) -> Tag | None:  # noqa: ANN002 - functions returning an element or None
+    """The first element found (an lxml element with no children is false: never test it with ``or``)."""
+    for find in finders:
+        el = find()
+        if el is not None:
+            return el
+    return None
 
 
-def _text_of(soup: BeautifulSoup, selector: str | None) -> str | None:
+def _select(soup: Tag, selector: str | None) -> Tag | None:
+    """The first element a profile's CSS selector picks (cssselect, as Scrapy's selectors)."""
+    from lxml.cssselect import CSSSelector
+
+    return next(iter(CSSSelector(selector, translator="html")(soup)), None) if selector else None
+
+
+def _text_of(soup: Tag, selector: str | None) -> str | None:
     el = _select(soup, selector)
     return inline_text(el) if el is not None else None
 
 
-def _meta_refresh(soup: BeautifulSoup, base: str) -> str | None:
+def _meta_refresh(soup: Tag, base: str) -> str | None:
     from .links import clean_url
 
-    for m in soup.find_all("meta", attrs={"http-equiv": re.compile("refresh", re.I)}):
+    for m in soup.iter("meta"):
+        if not _REFRESH_HINT.search(m.get("http-equiv") or ""):
+            continue
         match = _REFRESH.search(m.get("content") or "")
         if match:
             return clean_url(base, match.group(1).strip())
@@ -199,7 +216,7 @@ def _meta_refresh(soup: BeautifulSoup, base: str) -> str | None:
 
 
 def _text_len(el: Tag) -> int:
-    return len(re.sub(r"\s+", "", el.get_text()))
+    return len(_SPACE.sub("", plain_text(el)))
 
 
 _DATE_CLASS = re.compile(r"(^|[-_])(date|time|pubtime|pubdate|fbsj|fbrq|fbrqi|publish[-_]?time|publish[-_]?date)$", re.I)
@@ -219,8 +236,8 @@ def _labelled_date(index: _Index) -> str | None:
         if not _DATE_CLASS.search(key):
             continue
         for el in elements:
-            text = normalize_inline(el.get_text(" "))
-            if len(text) > 60 or _WIDGET.search(text) or (heading is not None and _precedes(el, heading)):
+            text = normalize_inline(plain_text(el, " "))
+            if len(text) > 60 or _WIDGET.search(text) or (heading is not None and _precedes(el, heading, index)):
                 continue
             if date := parse_date(text):
                 return date
@@ -232,22 +249,24 @@ def _marked_body(html: str) -> Tag | None:
     m = _MARKERS.search(html)
     if not m or len(re.sub(r"<[^>]+>|\s", "", m.group(1))) < 10:
         return None
-    return BeautifulSoup(f"<div>{m.group(1)}</div>", "lxml").div
+    return next(parse(f"<div>{m.group(1)}</div>").iter("div"), None)
 
 
 class _Index:
     """One pass over the tree answering the simple selectors we use (#id, .class, tag)."""
 
-    def __init__(self, soup: BeautifulSoup) -> None:
+    def __init__(self, soup: Tag) -> None:
         self.by_id: dict[str, list[Tag]] = {}
         self.by_class: dict[str, list[Tag]] = {}
         self.by_tag: dict[str, list[Tag]] = {}
-        for el in soup.find_all(True):
-            self.by_tag.setdefault(el.name, []).append(el)
+        self.order: dict[Tag, int] = {}  # document order (the index holds every element, so each keeps its proxy)
+        for el in soup.iter(etree.Element):
+            self.order[el] = len(self.order)
+            self.by_tag.setdefault(el.tag, []).append(el)
             ident = el.get("id")
             if ident:
                 self.by_id.setdefault(ident, []).append(el)
-            for cls in el.get("class") or ():
+            for cls in (el.get("class") or "").split():
                 self.by_class.setdefault(cls, []).append(el)
 
     def select(self, selector: str) -> list[Tag]:
@@ -271,15 +290,15 @@ _HEAD_PARTS = re.compile(r"title|info|date|source|tool|share|print|fontsize|attr
 def _content_len(el: Tag) -> int:
     """Text length without headings and the article's head/tool blocks (title, 来源/时间 line …)."""
     n = _text_len(el)
-    for sub in el.find_all(True):
-        cls = " ".join(sub.get("class") or ()) + " " + (sub.get("id") or "")
-        if sub.name in ("h1", "h2", "h3") or (sub.name in ("div", "span", "p") and _HEAD_PARTS.search(cls)
+    for sub in el.iterdescendants(etree.Element):
+        cls = " ".join((sub.get("class") or "").split()) + " " + (sub.get("id") or "")
+        if sub.tag in ("h1", "h2", "h3") or (sub.tag in ("div", "span", "p") and _HEAD_PARTS.search(cls)
                                                  and _text_len(sub) < 200):
             n -= _text_len(sub)
     return n
 
 
-def _body_container(soup: BeautifulSoup, index: _Index) -> Tag | None:
+def _body_container(soup: Tag, index: _Index) -> Tag | None:
     candidates = []
     for sel in BODY_SELECTORS:
         for el in index.select(sel):
@@ -298,16 +317,16 @@ def _body_container(soup: BeautifulSoup, index: _Index) -> Tag | None:
 
 
 def _depth(el: Tag) -> int:
-    return sum(1 for _ in el.parents)
+    return sum(1 for _ in el.iterancestors())
 
 
-def _densest(soup: BeautifulSoup) -> Tag | None:
+def _densest(soup: Tag) -> Tag | None:
     scores: dict[int, tuple[Tag, int]] = {}
-    for p in soup.find_all(["p", "br"]):
-        parent = p.parent
+    for p in soup.iter("p", "br"):
+        parent = p.getparent()
         if parent is None:
             continue
-        n = _text_len(p) if p.name == "p" else 5
+        n = _text_len(p) if p.tag == "p" else 5
         key = id(parent)
         prev = scores.get(key, (parent, 0))
         scores[key] = (parent, prev[1] + n)
@@ -323,12 +342,12 @@ def _body_lines(container: Tag) -> list[str]:
     return strip_boilerplate_lines([line for line in lines if line])
 
 
-def _doc_title(soup: BeautifulSoup) -> str | None:
-    t = soup.find("title")
-    return normalize_inline(t.get_text()) if t else None
+def _doc_title(soup: Tag) -> str | None:
+    t = next(soup.iter("title"), None)
+    return normalize_inline(plain_text(t)) if t is not None else None
 
 
-def _title(soup: BeautifulSoup, index: _Index, container: Tag | None) -> tuple[str | None, bool]:
+def _title(soup: Tag, index: _Index, container: Tag | None) -> tuple[str | None, bool]:
     """The page's title, and whether a heading of the page states it (not only the <title>)."""
     doc_title = _doc_title(soup) or ""
     head = _TITLE_SPLIT.split(doc_title)[0].strip() if doc_title else ""
@@ -338,12 +357,12 @@ def _title(soup: BeautifulSoup, index: _Index, container: Tag | None) -> tuple[s
     for sel in TITLE_SELECTORS:
         for el in index.select(sel):
             text = normalize_inline(inline_text(el))
-            if not (4 <= len(text) <= 200) or el.find("a") is not None:
+            if not (4 <= len(text) <= 200) or next(el.iter("a"), None) is not None:
                 continue
             if compact_doc and text.replace(" ", "") in compact_doc:
                 if best is None or len(text) > len(best):
                     best = text
-            elif fallback is None and container is not None and _precedes(el, container) and len(text) >= 6:
+            elif fallback is None and container is not None and _precedes(el, container, index) and len(text) >= 6:
                 fallback = text  # a heading above the body when <title> is only the site's name
     if best:
         return best, True
@@ -353,14 +372,11 @@ def _title(soup: BeautifulSoup, index: _Index, container: Tag | None) -> tuple[s
     return (head, False) if head else (fallback, fallback is not None)
 
 
-def _precedes(a: Tag, b: Tag) -> bool:
+def _precedes(a: Tag, b: Tag, index: _Index) -> bool:
     """True when ``a`` comes before ``b`` in document order (and is not inside it)."""
-    if b in a.parents or a in b.parents:
+    if a not in index.order or b not in index.order:  # another tree (a body read between markers)
         return False
-    for el in b.previous_elements:
-        if el is a:
-            return True
-    return False
+    return index.order[a] < index.order[b] and not any(p is a for p in b.iterancestors())
 
 
 def _attachments(links: list[tuple[str, Tag]]) -> list[dict]:
@@ -383,12 +399,12 @@ def _list_items(links: list[tuple[str, Tag]]) -> list[dict]:
     for url, a in links:
         if url in seen or attachment_type(url):
             continue
-        row = next((p for p in a.parents if p.name in _ROW_TAGS), None)  # bs4's find_parent is 10× slower
+        row = next((p for p in a.iterancestors() if p.tag in _ROW_TAGS), None)
         if row is None:
             continue
         m = _ITEM_DATE.search(normalize_inline(inline_text(row)))
-        if not m and row.parent is not None and row.name == "dd":
-            m = _ITEM_DATE.search(normalize_inline(inline_text(row.parent))[:300])
+        if not m and row.getparent() is not None and row.tag == "dd":
+            m = _ITEM_DATE.search(normalize_inline(inline_text(row.getparent()))[:300])
         if not m:
             continue
         title = normalize_inline(a.get("title") or inline_text(a))

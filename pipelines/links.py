@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
-
-from bs4 import BeautifulSoup
 
 from .pager import MAX_PAGES, Pager, discover, json_pages, wants_browser
 
@@ -33,6 +32,7 @@ def series_key(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.lower(), path, query, ""))
 
 
+@lru_cache(maxsize=8192)  # a page's anchors are resolved twice (its links, then its items and files)
 def clean_url(base: str, href: str | None) -> str | None:
     """Resolve ``href`` against ``base``; None for script links, placeholders and non-HTTP schemes."""
     if not href or _NOT_LINKS.search(href):
@@ -58,27 +58,32 @@ def script_pagination(html: str, base: str) -> list[str]:
     return discover(html, base, run_scripts=False).pages
 
 
-def hanweb_records(soup: BeautifulSoup) -> list[BeautifulSoup]:
+def hanweb_records(root) -> list:  # noqa: ANN001 - an lxml element; returns lxml documents
     """Parse the <li> fragments Hanweb JCMS hides in <script type="text/xml"> CDATA."""
+    from .html_text import parse
+
     out = []
-    for script in soup.find_all("script", attrs={"type": "text/xml"}):
-        raw = script.string or script.decode_contents()
-        chunks = _CDATA.findall(raw)
+    for script in root.iter("script"):
+        if script.get("type") != "text/xml":
+            continue
+        chunks = _CDATA.findall(script.text or "")
         if chunks:
-            out.append(BeautifulSoup("".join(chunks), "lxml"))
+            out.append(parse("".join(chunks)))
     return out
 
 
-def anchors(soup: BeautifulSoup, base: str, records: bool = True) -> list[tuple[str, object]]:
-    """Return (url, <a> tag) for every followable anchor, Hanweb records included (``records``:
+def anchors(root, base: str, records: bool = True) -> list[tuple[str, object]]:  # noqa: ANN001 - an lxml element
+    """Return (url, <a> element) for every followable anchor, Hanweb records included (``records``:
     False when the page's text has no ``text/xml`` script to hold them)."""
     out = []
-    trees = [soup, *(hanweb_records(soup) if records else [])]
+    trees = [root, *(hanweb_records(root) if records else [])]
     for tree in trees:
-        for a in tree.find_all(["a", "area"], href=True):
-            url = clean_url(base, a.get("href"))
-            if url:
-                out.append((url, a))
+        for a in tree.iter("a", "area"):
+            href = a.get("href")
+            if href is not None:
+                url = clean_url(base, href)
+                if url:
+                    out.append((url, a))
     return out
 
 
