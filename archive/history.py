@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -30,6 +32,8 @@ from .vocab import DOCUMENT_KINDS, GONE_STATUSES, failure_kind, is_failure
 log = logging.getLogger(__name__)
 
 DEFAULT_ERROR_CRAWLS = 3
+BATCH_CAPTURES = 200  # captures a batch commits at most (batch())
+BATCH_SECONDS = 0.5  # …and the longest the ingest keeps a batch open
 
 
 def is_container_url(url: str) -> bool:
@@ -47,6 +51,28 @@ class History:
         self._baseline: dict[str, bool] = {}
         self._scope: dict[str, Scope | None] = {}
         self._not_found: dict[str, soft404.NotFound | None] = {}
+        self._statements: dict[tuple, str] = {}
+        self.batched = False  # inside batch(): captures are savepoints of one transaction
+
+    # -- rows -----------------------------------------------------------------
+    # The ingest's own writes are one prepared statement each, inside the one transaction of the
+    # capture (``add``). sqlite-utils' Table.insert and .update, made for a CLI's single calls, check
+    # the schema on every call (table_names, view_names, PRAGMA table_info) and commit: 66 statements
+    # and 7 commits a capture, a third of the ingest's database time. Migrations, queries and the
+    # CLI keep sqlite-utils.
+    def insert(self, table: str, row: dict) -> int:
+        """Insert ``row`` into ``table`` (names from this module, never from input); its rowid."""
+        key = (table, *row)
+        sql = self._statements.get(key)
+        if sql is None:
+            names = ", ".join(f'"{c}"' for c in row)
+            sql = self._statements[key] = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(row))})'
+        return self.db.conn.execute(sql, list(row.values())).lastrowid
+
+    def row(self, table: str, rowid: int) -> dict | None:
+        cur = self.db.conn.execute(f'SELECT * FROM "{table}" WHERE rowid = ?', [rowid])
+        found = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], found, strict=True)) if found else None
 
     # -- crawls -------------------------------------------------------------
     def begin_crawl(self, crawl_id: str, started: str, site: str | None, start_urls: list[str],
@@ -84,28 +110,74 @@ class History:
 
     # -- captures -----------------------------------------------------------
     def add(self, cap: Capture) -> list[dict]:
-        """Record one capture and return the change events it caused."""
-        with self.db.conn:
-            return self._add(cap)
+        """Record one capture and return the change events it caused: in a transaction of its own,
+        or, inside ``batch()``, in a savepoint of the batch's (a capture that fails leaves nothing)."""
+        conn = self.db.conn
+        if not self.batched:
+            with conn:
+                return self._add(cap)
+        conn.execute("SAVEPOINT capture")
+        try:
+            events = self._add(cap)
+        except BaseException:
+            conn.execute("ROLLBACK TO capture")
+            conn.execute("RELEASE capture")
+            raise
+        conn.execute("RELEASE capture")
+        return events
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold one transaction over many captures. A commit costs more than most captures (the
+        WAL frames, the search index's new segment and its merges): the ingest commits a batch at
+        most every ``BATCH_SECONDS`` or ``BATCH_CAPTURES``, a rebuild every ``BATCH_CAPTURES``.
+        What a killed ingest had not committed is read back from the WARCs (rebuild.catch_up)."""
+        opened = self.open_batch()
+        try:
+            yield
+        except BaseException:
+            if opened:
+                self.batched = False
+                self.db.conn.rollback()
+            raise
+        if opened:
+            self.commit_batch()
+
+    def open_batch(self) -> bool:
+        """Start a batch (see ``batch``) unless one is open; True when this call opened it."""
+        if self.batched:
+            return False
+        conn = self.db.conn
+        if conn.in_transaction:
+            conn.commit()
+        conn.execute("BEGIN")
+        self.batched = True
+        return True
+
+    def commit_batch(self) -> None:
+        if self.batched:
+            self.batched = False
+            self.db.conn.commit()
 
     def page(self, url: str, site: str | None = None, first_seen: str | None = None) -> dict:
         """The pages row of ``url``, created when the archive meets it first."""
-        row = self.db.execute("SELECT * FROM pages WHERE url = ?", [url]).fetchone()
+        cur = self.db.conn.execute("SELECT * FROM pages WHERE url = ?", [url])
+        row = cur.fetchone()
         if row is None:
-            self.db["pages"].insert({"url": url, "site": site or urlsplit(url).netloc, "first_seen": first_seen,
-                                     "state": "new"})
-            row = self.db.execute("SELECT * FROM pages WHERE url = ?", [url]).fetchone()
-        cols = [d[0] for d in self.db.execute("SELECT * FROM pages LIMIT 0").description]
-        return dict(zip(cols, row, strict=True))
+            self.insert("pages", {"url": url, "site": site or urlsplit(url).netloc, "first_seen": first_seen,
+                                  "state": "new"})
+            cur = self.db.conn.execute("SELECT * FROM pages WHERE url = ?", [url])
+            row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row, strict=True))
 
     def _capture_row(self, cap: Capture, page_id: int, version_id: int | None) -> int:
-        return self.db["captures"].insert({
+        return self.insert("captures", {
             "page_id": page_id, "crawl_id": cap.crawl_id, "url": cap.url, "fetched_at": cap.fetched_at,
             "status": cap.status, "error": cap.error, "record_type": cap.record_type,
             "warc_file": cap.warc_file, "warc_offset": cap.warc_offset, "warc_length": cap.warc_length,
             "record_id": cap.record_id, "payload_digest": cap.payload_digest, "etag": cap.etag,
             "last_modified": cap.last_modified, "content_type": cap.content_type,
-            "location": cap.location, "version_id": version_id}).last_pk
+            "location": cap.location, "version_id": version_id})
 
     def event(self, page: dict, kind: str, at: str, crawl_id: str | None, **kw: object) -> dict:
         """Insert a change event; in a site's baseline crawl an addition is ``archived``, and flagged."""
@@ -117,11 +189,13 @@ class History:
                "title": title, "baseline": int(baseline), **kw}
         if isinstance(row.get("fields"), list | dict):
             row["fields"] = dumps(row["fields"])
-        row["id"] = self.db["changes"].insert(row).last_pk
+        row["id"] = self.insert("changes", row)
         return row
 
     def update_page(self, page_id: int, **values: object) -> None:
-        self.db["pages"].update(page_id, values)
+        if values:
+            names = ", ".join(f'"{name}" = ?' for name in values)
+            self.db.conn.execute(f"UPDATE pages SET {names} WHERE id = ?", [*values.values(), page_id])
 
     def number(self, version_id: int | None) -> int | None:
         if version_id is None:
@@ -210,9 +284,9 @@ class History:
         self.update_page(page["id"], kind="probe", state="missing", last_status=cap.status,
                          last_seen=cap.fetched_at)
         if cap.status is not None and not cap.error:
-            self.db["host_probes"].insert({"host": soft404.host_of(cap.url), "crawl_id": cap.crawl_id,
-                                           "fetched_at": cap.fetched_at, "status": cap.status,
-                                           "location": cap.location, "title": title, "body": body})
+            self.insert("host_probes", {"host": soft404.host_of(cap.url), "crawl_id": cap.crawl_id,
+                                        "fetched_at": cap.fetched_at, "status": cap.status,
+                                        "location": cap.location, "title": title, "body": body})
             self._not_found.pop(soft404.host_of(cap.url), None)
         return []
 
@@ -283,7 +357,7 @@ class History:
     def _changed(self, cap: Capture, page: dict, record: PageRecord, content: dict, current: int,
                  number: int, was_removed: bool) -> list[dict]:
         events = []
-        old = self.db["versions"].get(current)
+        old = self.row("versions", current)
         old_content = stored_content(old)
         changed = field_changes(old_content, content)
         # A report's table cells are fields of their own: `requests.new.total: 81 → 83`.
@@ -305,7 +379,7 @@ class History:
         return events
 
     def _insert_version(self, page_id: int, number: int, h: str, rec: PageRecord, cap: Capture) -> int:
-        vid = self.db["versions"].insert({
+        vid = self.insert("versions", {
             "page_id": page_id, "number": number, "content_hash": h, "kind": rec.kind, "title": rec.title,
             "published": rec.published, "source": rec.source, "index_no": rec.index_no,
             "category": rec.category, "publisher": rec.publisher, "written_on": rec.written_on,
@@ -314,7 +388,7 @@ class History:
             "items": dumps(rec.items), "links": dumps(rec.links), "charset": rec.charset,
             "file_digest": rec.file_digest, "text_error": rec.text_error,
             "pager": dumps(rec.pager) if rec.pager else None, "annual": dumps(rec.annual) if rec.annual else None,
-            "first_seen": cap.fetched_at, "last_seen": cap.fetched_at}).last_pk
+            "first_seen": cap.fetched_at, "last_seen": cap.fetched_at})
         index_version(self.db, vid, rec.title, rec.body, attachments_text(rec.attachments))
         return vid
 

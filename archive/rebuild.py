@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -23,7 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 from .capture import is_robots, to_capture
 from .db import DB_NAME, open_db, warc_dir
 from .errors import EmptyArchive
-from .history import Capture, History
+from .history import BATCH_CAPTURES, Capture, History
 from .warc import SERVER_NOT_MODIFIED, Exchange, RecordRef
 
 
@@ -292,9 +293,13 @@ def rebuild(data: Path, out: Path | None = None) -> dict:
         if p.exists():
             os.remove(p)
     db = open_db(target)
-    rebuild = Rebuilder(History(db))
-    for unit in merged_units(files):
-        rebuild.feed(unit)
+    history = History(db)
+    rebuild = Rebuilder(history)
+    units = merged_units(files)
+    while chunk := list(islice(units, BATCH_CAPTURES)):
+        with history.batch():
+            for unit in chunk:
+                rebuild.feed(unit)
     db.conn.close()
     return rebuild.counts
 

@@ -100,7 +100,7 @@ class Settlement:
             status, error = cap["status"], cap["error"]
             if not _is_fetch_failure(cap):
                 continue
-            page = self.db["pages"].get(cap["page_id"])
+            page = self.h.row("pages", cap["page_id"])
             streak = page["error_streak"] + 1
             kind = "blocked" if status in BLOCKED_STATUSES else "error"
             if page.get("current_version") and page.get("kind") in DOCUMENT_KINDS \

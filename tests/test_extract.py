@@ -184,3 +184,30 @@ def test_files_that_inflate_past_the_limit_are_refused_not_read():
         to_text(pdf, "pdf", limit=2**20)
     rec = extract(b"PK\x03\x04 not really a zip", "http://x.gov.cn/a/f.docx")
     assert rec.kind == "attachment" and rec.text_error and rec.file_digest
+
+
+def test_a_page_libxml2_stops_reading_is_read_to_its_end(monkeypatch):
+    """www.gov.cn's 公报 page includes a header fragment that closes </html> mid-page: libxml2 stops
+    there, browsers read on. The document end tags are dropped before parsing, and where libxml2
+    still keeps less than half the page's elements, beautifulsoup4 builds the tree instead."""
+    import re
+
+    from pipelines import html_text
+    from pipelines.decode import decode_html
+
+    name = "01_govcn_gongbao_2007-23_article.html"
+    text = decode_html((DEV / name).read_bytes(), "text/html")[0]
+
+    def body_found(root) -> bool:  # noqa: ANN001
+        return any(el.get("id") == "UCAP-CONTENT" for el in root.iter())
+
+    assert body_found(html_text.parse(text))
+    with monkeypatch.context() as m:  # libxml2 alone, on the page as served: it stops at </html>
+        m.setattr(html_text, "_DOCUMENT_END", re.compile(r"(?!)"))
+        m.setattr(html_text, "GAVE_UP_MIN", 10**9)
+        assert not body_found(html_text.parse(text))
+    with monkeypatch.context() as m:  # the end tags kept: the bs4 fallback reads on
+        m.setattr(html_text, "_DOCUMENT_END", re.compile(r"(?!)"))
+        root = html_text.parse(text)
+        assert body_found(root) and type(root).__module__ == "lxml.html"
+    assert _extract(name).kind == "article"
