@@ -32,11 +32,40 @@ def db(tmp_path):
     return db
 
 
+@pytest.mark.parametrize("plan", ["few", "walk", "probe"])
 @pytest.mark.parametrize("query", ["法", "法治", "治政", "行政诉讼", "高新区公开", "2023年", "icp", "府建设年"])
-def test_results_equal_substring_truth(db, query):
+def test_results_equal_substring_truth(db, query, plan, monkeypatch):
+    """Each plan (archive/search.py) finds exactly what contains the query, newest first."""
+    import archive.search as s
+
+    monkeypatch.setattr(s, "_plan", lambda *a: plan)
     got = {r["url"] for r in search(db, query, limit=10_000)}
     want = {u for u, text in db.docs if query.lower() in text.lower()}
     assert got == want
+    newest = [r["url"] for r in search(db, query, limit=5)]
+    assert len(newest) == min(5, len(want)) and set(newest) <= want
+    monkeypatch.setattr(s, "_plan", lambda *a: "walk")
+    assert newest == [r["url"] for r in search(db, query, limit=5)]
+
+
+def test_the_plan_follows_the_candidates(db, monkeypatch):
+    """Few candidates: read them all; so many that 20 are among the newest PROBE_ROWS: look the
+    newest up one by one; in between, or filtered: walk with the candidates' set."""
+    import archive.search as s
+
+    plans = []
+    real = s._plan
+    monkeypatch.setattr(s, "_plan", lambda *a: plans.append(real(*a)) or plans[-1])
+    monkeypatch.setattr(s, "FEW_CANDIDATES", 50)
+    monkeypatch.setattr(s, "PROBE_ROWS", 20)  # 300 versions: probing needs 300 candidates
+    monkeypatch.setattr(s, "PROBE_MARGIN", 1)
+    monkeypatch.setattr(s, "PROBE_MIN_CANDIDATES", 0)
+    search(db, "文件12")  # 文件12, 文件120…129: a dozen rows
+    search(db, "文件")  # every title
+    search(db, "文件", site="x")  # filtered
+    search(db, "法治")  # many, not every row
+    search(db, "文件 2")  # every title holds both words' tokens: a longer query is checked, never probed
+    assert plans == ["few", "probe", "walk", "walk", "walk"]
 
 
 def test_shadow_and_query():
