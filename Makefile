@@ -29,6 +29,7 @@ test: venv
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet $(CLUSTER_PKGS)  # pip put pywb's redis==2.10.6 back
 	touch $(BENCH_STAMP)
 
 bench-extract: $(BENCH_STAMP)
