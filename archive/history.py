@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ERROR_CRAWLS = 3
 BATCH_CAPTURES = 200  # captures a batch commits at most (batch())
-BATCH_SECONDS = 0.5  # …and the longest the ingest keeps a batch open
 
 
 def is_container_url(url: str) -> bool:
@@ -129,9 +128,9 @@ class History:
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Hold one transaction over many captures. A commit costs more than most captures (the
-        WAL frames, the search index's new segment and its merges): the ingest commits a batch at
-        most every ``BATCH_SECONDS`` or ``BATCH_CAPTURES``, a rebuild every ``BATCH_CAPTURES``.
-        What a killed ingest had not committed is read back from the WARCs (rebuild.catch_up)."""
+        WAL frames, the search index's new segment and its merges): a rebuild commits every
+        ``BATCH_CAPTURES``. (The live ingest commits each capture: a crawl killed and resumed at
+        once must find in the history all that its writer received.)"""
         opened = self.open_batch()
         try:
             yield

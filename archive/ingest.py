@@ -14,14 +14,13 @@ import logging
 import multiprocessing as mp
 import os
 import queue
-import time
 from collections import Counter
 from pathlib import Path
 
 from . import frontier
 from .db import open_db
 from .errors import GovArchiveError
-from .history import BATCH_CAPTURES, BATCH_SECONDS, Capture, History
+from .history import Capture, History
 
 log = logging.getLogger(__name__)
 
@@ -41,31 +40,21 @@ class _Writer:
         self.db = open_db(Path(data))
         self.history = History(self.db, error_crawls=error_crawls)
         self.counts: Counter = Counter()
-        self.opened, self.in_batch = 0.0, 0  # the open batch: when, how many captures
-
-    def idle(self) -> None:
-        """Nothing came for a while: commit what the batch holds, so readers see it."""
-        self.history.commit_batch()
 
     def handle(self, msg: tuple) -> dict | None:
         op = msg[0]
-        if op in ("capture", "enqueue"):  # written in batches (History.batch): a commit each is slow
-            if self.history.open_batch():
-                self.opened, self.in_batch = time.monotonic(), 0
-            if op == "capture":
-                cap: Capture = msg[1]
-                try:
-                    count(self.counts, self.history.add(cap))
-                except Exception:  # noqa: BLE001 - one page the pipelines cannot read must not stop the crawl
-                    log.exception("could not record %s in the history", cap.url)
-                    self.counts["ingest_errors"] += 1
-                self.in_batch += 1
-            else:
-                frontier.enqueue(self.db, *msg[1:])
-            if self.in_batch >= BATCH_CAPTURES or time.monotonic() - self.opened >= BATCH_SECONDS:
-                self.history.commit_batch()
+        if op == "capture":
+            cap: Capture = msg[1]
+            try:
+                count(self.counts, self.history.add(cap))
+            except Exception:  # noqa: BLE001 - one page the pipelines cannot read must not stop the crawl
+                log.exception("could not record %s in the history", cap.url)
+                self.counts["ingest_errors"] += 1
             return None
-        self.history.commit_batch()
+        if op == "enqueue":
+            with self.db.conn:
+                frontier.enqueue(self.db, *msg[1:])
+            return None
         if op == "begin":
             self.history.begin_crawl(*msg[1:])
         elif op == "end":
@@ -86,7 +75,6 @@ def _run(q: mp.Queue, result, data: str, error_crawls: int, parent: int) -> None
         try:
             msg = q.get(timeout=0.5)
         except queue.Empty:
-            writer.idle()
             if os.getppid() != parent:  # the crawl is gone: everything it sent is written
                 writer.db.conn.close()
                 return
