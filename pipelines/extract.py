@@ -45,8 +45,8 @@ _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s-\s|--|—|-(?=[^-]*(?:网|政府|�
 _LIST_PATH = re.compile(r"/(index(_\d+)?\.(s?html?|jsp|php)|list(_\d+)?\.\w+|)$")
 _ITEM_DATE = re.compile(r"\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}")
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.I)
-_REFRESH_HINT = re.compile(r"refresh", re.I)
-_SPACE = re.compile(r"\s+")  # no <meta http-equiv=refresh> without the word: skip the search
+_REFRESH_HINT = re.compile(r"refresh", re.I)  # no <meta http-equiv=refresh> without the word: skip the search
+_SPACE = re.compile(r"\s+")
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
 SCRIPT_TYPES = ("application/javascript", "text/javascript", "application/x-javascript", "text/css")
 

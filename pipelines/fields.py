@@ -6,7 +6,7 @@ import re
 
 from lxml import etree
 
-from .html_text import inline_text, is_element
+from .html_text import inline_text, texts
 from .normalize import label_key, normalize_inline
 
 # Label (whitespace and colons removed) -> record field.
@@ -69,31 +69,11 @@ _WRAPPERS = frozenset("b strong span font label em i p".split())
 _SKIP = frozenset("script style title a option textarea".split())
 
 
-def _label_texts(root):  # noqa: ANN001, ANN202 - an lxml element; yields (text, its parent element)
-    """The texts of the tree in document order with the element holding each, those that start
-    with a label only."""
-    for event, node in etree.iterwalk(root, events=("start", "end", "comment", "pi")):
-        if event == "start":
-            if node.text and _LABEL_START.search(node.text):
-                yield node.text, node
-        elif node.tail and node is not root and _LABEL_START.search(node.tail):
-            parent = node.getparent()
-            if parent is not None:
-                yield node.tail, parent
-
-
-def _next_element(el):  # noqa: ANN001, ANN202 - the next sibling that is an element (comments skipped)
-    nxt = el.getnext()
-    while nxt is not None and not is_element(nxt):
-        nxt = nxt.getnext()
-    return nxt
-
-
 def metadata_table(root) -> dict[str, str]:  # noqa: ANN001 - an lxml element
     """Read the 信息公开 label/value block wherever it is (table cells, li, dt/dd, spans)."""
     found: dict[str, str] = {}
-    for _text, el in _label_texts(root):
-        if el.tag in _SKIP:
+    for raw, el, _ in texts(root):
+        if not _LABEL_START.search(raw) or el.tag in _SKIP:
             continue
         text = normalize_inline(inline_text(el))
         if len(text) > 200:
@@ -104,7 +84,7 @@ def metadata_table(root) -> dict[str, str]:  # noqa: ANN001 - an lxml element
             while cell.tag in _WRAPPERS and cell.getparent() is not None \
                     and label_key(inline_text(cell.getparent())) == key:
                 cell = cell.getparent()
-            value_el = _next_element(cell)
+            value_el = next(cell.itersiblings(etree.Element), None)  # comments skipped
             value = inline_text(value_el) if value_el is not None else (cell.tail or "")
             field = LABELS[key]
         elif m := _LABEL_VALUE.match(text):

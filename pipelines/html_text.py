@@ -11,6 +11,7 @@ not a string: their own text is never page text, their tail is.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from lxml import etree
 
@@ -86,20 +87,20 @@ def body_of(root: etree._Element) -> etree._Element | None:
     return next(root.iter("body"), None)
 
 
-def is_element(node: object) -> bool:
-    return isinstance(getattr(node, "tag", None), str)
+def texts(el: etree._Element) -> Iterator[tuple[str, etree._Element, bool]]:
+    """Every text inside ``el`` in document order: (text, the element holding it, whether it is a
+    tail — the text after a child, held by the child's parent). A comment's own text is not one."""
+    for event, node in etree.iterwalk(el, events=_EVENTS):
+        if event == "start":
+            if node.text:
+                yield node.text, node, False
+        elif node is not el and node.tail:  # "end", "comment", "pi": the text after the node
+            yield node.tail, node.getparent(), True
 
 
 def plain_text(el: etree._Element, sep: str = "") -> str:
     """Every text of ``el`` and its descendants, as written (scripts, styles and comments left out)."""
-    out: list[str] = []
-    for event, node in etree.iterwalk(el, events=_EVENTS):
-        if event == "start":
-            if node.tag not in CODE_TAGS and node.text:
-                out.append(node.text)
-        elif node is not el and node.tail:  # "end", "comment", "pi": the text after the node
-            out.append(node.tail)
-    return sep.join(out)
+    return sep.join(text for text, holder, tail in texts(el) if tail or holder.tag not in CODE_TAGS)
 
 
 def element_text(el: etree._Element) -> str:
@@ -121,7 +122,7 @@ def _flat(text: str) -> str:
 
 
 def _walk(node: etree._Element, out: list[str]) -> None:
-    if node.text and is_element(node):
+    if node.text:
         out.append(_flat(node.text))
     for child in node:
         name = child.tag
