@@ -131,32 +131,20 @@ class History:
         WAL frames, the search index's new segment and its merges): a rebuild commits every
         ``BATCH_CAPTURES``. (The live ingest commits each capture: a crawl killed and resumed at
         once must find in the history all that its writer received.)"""
-        opened = self.open_batch()
-        try:
-            yield
-        except BaseException:
-            if opened:
-                self.batched = False
-                self.db.conn.rollback()
-            raise
-        if opened:
-            self.commit_batch()
-
-    def open_batch(self) -> bool:
-        """Start a batch (see ``batch``) unless one is open; True when this call opened it."""
-        if self.batched:
-            return False
         conn = self.db.conn
         if conn.in_transaction:
             conn.commit()
         conn.execute("BEGIN")
         self.batched = True
-        return True
-
-    def commit_batch(self) -> None:
-        if self.batched:
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
             self.batched = False
-            self.db.conn.commit()
 
     def page(self, url: str, site: str | None = None, first_seen: str | None = None) -> dict:
         """The pages row of ``url``, created when the archive meets it first."""

@@ -108,14 +108,14 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 20, site: str 
     try:
         rows = None
         if plan == PROBE:  # the newest versions, each looked up in the index: a frequent term
-            rows = _run(db, f"""
+            rows = list(db.query(f"""
                 SELECT p.url, v.title, v.published, v.number AS version, p.state, v.kind, v.body, v.first_seen,
                        v.id AS vid, coalesce(v.published, v.first_seen) AS at
                 FROM (SELECT v.id AS vid FROM versions v INDEXED BY versions_recent JOIN pages p ON p.id = v.page_id
                       WHERE {_all(keep)} ORDER BY coalesce(v.published, v.first_seen) DESC, v.id DESC LIMIT ?) w
                 CROSS JOIN versions v ON v.id = w.vid JOIN pages p ON p.id = v.page_id
                 WHERE EXISTS (SELECT 1 FROM search_index WHERE search_index MATCH ? AND rowid = w.vid) AND {_all(check)}
-                LIMIT ?""", [*keep_params, PROBE_ROWS, target, *check_params, int(limit)])
+                LIMIT ?""", [*keep_params, PROBE_ROWS, target, *check_params, int(limit)]))
             rows.sort(key=lambda r: (r["at"] or "", r["vid"]), reverse=True)
             if len(rows) < limit:  # fewer than asked among the newest: walk on
                 rows, plan = None, WALK
@@ -128,12 +128,12 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 20, site: str 
             elif plan == WALK:  # walk the newest versions, keeping the candidates' set
                 where.append("v.id IN (SELECT rowid FROM search_index WHERE search_index MATCH ?)")
                 params.append(target)
-            rows = _run(db, f"""
+            rows = list(db.query(f"""
                 SELECT p.url, v.title, v.published, v.number AS version, p.state, v.kind, v.body, v.first_seen
                 FROM {source} JOIN pages p ON p.id = v.page_id
                 WHERE {_all(where + check + keep)}
                 ORDER BY coalesce(v.published, v.first_seen) DESC, v.id DESC
-                LIMIT ?""", [*params, *check_params, *keep_params, int(limit)])
+                LIMIT ?""", [*params, *check_params, *keep_params, int(limit)]))
     except sqlite3.OperationalError as exc:
         raise BadQuery(f"cannot search for {query!r}: {exc}") from exc
     return [{"url": r["url"], "title": r["title"], "published": r["published"], "version": r["version"],
@@ -158,10 +158,6 @@ def _plan(db: sqlite_utils.Database, target: str | None, filtered: bool, exact: 
     if n < few:
         return FEW
     return PROBE if probe and n >= dense else WALK
-
-
-def _run(db: sqlite_utils.Database, sql: str, params: list) -> list[dict]:
-    return list(db.query(sql, params))
 
 
 def _all(terms: list[str]) -> str:

@@ -196,8 +196,7 @@ class Settlement:
                 for item in json.loads(items or "[]"):
                     shown.setdefault(item["url"], set()).add((item.get("title"), item.get("date")))
         changed = sorted(url for url, pairs in now_shown.items() if url in before and pairs - before[url])
-        fetched = {u for (u,) in self.db.execute("SELECT DISTINCT url FROM captures WHERE crawl_id = ?",
-                                                 [self.crawl_id])}
+        fetched = self._last_captures()
         for url in changed:
             if url not in fetched:
                 self.db.execute("UPDATE pages SET list_changed = ? WHERE url = ?", [self.at, url])
