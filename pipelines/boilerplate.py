@@ -29,7 +29,8 @@ _LINE_RE = re.compile("|".join(f"(?:{p})" for p in _LINE_PATTERNS), re.I)
 _TOOLS = re.compile(
     r"(打印本页|打印|关闭窗口|关闭本页|关闭|收藏本页|收藏|加入收藏|分享到|分享|字号|字体|默认|返回顶部|顶部|"
     r"我要纠错|纠错|微信|微博|QQ空间|QQ|扫一扫|保存|大|中|小|[【】\[\]()（）:：|/,，·\s])+")
-_EDITOR = re.compile(r"^[（(]?\s*(责任编辑|编辑|审核|校对)[:：][^。]{0,30}[)）]?$")
+# A byline of the page's staff: (责编：汤诗瑶、丁涛), 作者：未知 责任编辑：棒棒不是糖.
+_EDITOR = re.compile(r"^[（(]?\s*(?:(?:作者|责任编辑|责编|编辑|审核|审校|校对)[:：][^。：:]{0,30}?\s*){1,3}[)）]?$")
 
 # CSS selectors for chrome blocks dropped before the body is read.
 CHROME_SELECTORS = [

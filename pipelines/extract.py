@@ -14,6 +14,7 @@ from .boilerplate import CHROME_SELECTORS, SOFT_404_RE, looks_soft_404, strip_bo
 from .decode import decode_html
 from .fields import (
     contact_line,
+    doc_no_line,
     meta_tags,
     metadata_table,
     parse_date,
@@ -21,9 +22,9 @@ from .fields import (
     signature,
 )
 from .html_text import Element as Tag
-from .html_text import body_of, drop, element_text, inline_text, parse, plain_text
-from .links import anchors, attachment_type, datastore_html, html_discovery, sitemap_urls
-from .normalize import _CJK_GAP, normalize_block, normalize_inline
+from .html_text import body_of, drop, element_text, inline_text, parse, plain_text, texts
+from .links import anchors, attachment_type, clean_url, datastore_html, html_discovery, sitemap_urls
+from .normalize import _CJK_GAP, no_space, normalize_block, normalize_inline
 from .record import PageRecord
 
 # Body containers of the common CMSs, most specific first.
@@ -155,6 +156,9 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
                        lambda: _body_container(soup, index))
     if container is None and not rec.items and body is not None and _text_len(body):
         container = body  # no template recognised, not a list: the page's whole text (rescue)
+    first, parts = _series(url, links)
+    if container is not None:
+        _drop_pager(container, url, {url, first, *parts})
     lines = _body_lines(container) if container is not None else []
     title = (_text_of(soup, overrides.get("title")) or metas.get("ArticleTitle") or fields.get("title"))
     headed = title is not None  # a title the page states as one (meta, metadata table, a heading)
@@ -165,7 +169,7 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     rec.published = (parse_date(fields.get("published")) or line_date
                      or parse_date(metas.get("PubDate")) or parse_date(metas.get("firstpublishedtime"))
                      or parse_date(metas.get("pubdate")))
-    rec.published = rec.published or _labelled_date(index)
+    rec.published = rec.published or _labelled_date(index) or _date_beside(soup, rec.title, container)
     rec.source = (line_source or fields.get("source") or metas.get("ContentSource") or None)
     for name in ("index_no", "category", "publisher", "doc_no", "subject"):
         setattr(rec, name, fields.get(name) or None)
@@ -173,6 +177,15 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     rec.signed_by, rec.signed_on = signature(lines)
     rec.contact = contact_line(lines)
     rec.kind = _kind(url, rec, container)
+    if rec.kind == "article" and first != url:
+        rec.kind, rec.part_of = "part", first  # page 2… of an article: its text belongs to the first page's
+    elif rec.kind == "article":
+        rec.parts = parts
+        lines = _without_edge_links(lines, container, url)
+        rec.body = "\n".join(lines)
+        rec.doc_no = rec.doc_no or doc_no_line(lines)  # a lone 文号 line when no box labels one
+        # A 公文's 成文日期 is its 落款 date (GB/T 9704): read there when no box labels it.
+        rec.written_on = rec.written_on or (rec.signed_on if rec.doc_no else None)
     if rec.kind == "home":
         rec.title = _doc_title(soup) or rec.title
     rec.soft_404 = looks_soft_404(_doc_title(soup), page_text, rec.body, dated=rec.published is not None,
@@ -242,6 +255,120 @@ def _labelled_date(index: _Index) -> str | None:
             if date := parse_date(text):
                 return date
     return None
+
+
+BESIDE_TITLE_TEXTS = 8  # how many texts after the heading may hold its unlabelled date
+_LEADING_DATE = re.compile(r"^\s*\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}")
+
+
+def _date_beside(soup: Tag, title: str | None, container: Tag | None) -> str | None:
+    """A date with no label standing just after the heading (<h1>…</h1><span>2019-09-05 11:10 …</span>).
+
+    The last resort: labelled dates, dates in elements named for them and the page's meta tags
+    come first. Not inside the body, and not a date widget (星期, 今天).
+    """
+    if not title:
+        return None
+    want, seen = no_space(title), None
+    for raw, el, _ in texts(soup):
+        if el.tag in ("title", "a", "option"):
+            continue
+        text = normalize_inline(raw)
+        if not text:
+            continue
+        if seen is None:
+            seen = 0 if no_space(text) == want else None
+            continue
+        seen += 1
+        if seen > BESIDE_TITLE_TEXTS or (container is not None and (el is container or container in el.iterancestors())):
+            return None
+        if _LEADING_DATE.match(text) and not _WIDGET.search(text):
+            return parse_date(text)
+    return None
+
+
+# A page of a multi-page article: the first page's name with _2, -3 … before its extension.
+_PAGER_TEXT = re.compile(r"(?:上一页|下一页|上页|下页|首页|尾页|末页|文章导航|共\s*\d+\s*页|第\s*\d+\s*页|\d+|[【】\[\]()（）/|<>«»\s.…·-])+")
+
+
+_NTH_PAGE = re.compile(r"^(.+?)[_-](\d{1,3})(\.[A-Za-z]{2,6})$")
+
+
+def _series(url: str, links: list[tuple[str, Tag]]) -> tuple[str, list[str]]:
+    """The pages of an article split over several: (its first page, its pages 2…) — stem.html,
+    stem_2.html, stem-3.html …; (url, []) for a page that is not one of them. A page named like
+    page N of another is one only when it links back to that first page."""
+    page = urlsplit(url)
+    first, path = url, page.path
+    if (m := _NTH_PAGE.match(page.path)) and int(m.group(2)) >= 2:
+        stem_path = m.group(1) + m.group(3)
+        back = next((link for link, _ in links if (t := urlsplit(link)).netloc == page.netloc
+                     and t.path == stem_path and not t.query), None)
+        if back is not None:
+            first, path = back, stem_path
+    m = re.match(r"^(.+?)(\.[A-Za-z]{2,6})$", path)
+    if not m:
+        return first, []
+    stem, ext = m.groups()
+    nth = re.compile(re.escape(stem) + r"[_-](\d{1,3})" + re.escape(ext) + "$")
+    found: dict[int, str] = {}
+    for link, _ in links:
+        target = urlsplit(link)
+        if target.netloc == page.netloc and not target.query and (n := nth.match(target.path)) and int(n.group(1)) >= 2:
+            found.setdefault(int(n.group(1)), link)
+    if first == url and not found:
+        return url, []
+    if first != url:
+        found.setdefault(int(_NTH_PAGE.match(page.path).group(2)), url)
+    return first, [found[n] for n in sorted(found)]
+
+
+def _drop_pager(container: Tag, url: str, pages: set[str]) -> None:
+    """Drop the article's own pager (【1】【2】…, 上一页 1/2 下一页) from its body."""
+    for a in list(container.iter("a")):
+        if clean_url(url, a.get("href")) not in pages:
+            continue
+        block = None
+        for el in (a, *a.iterancestors()):
+            if el is container:
+                break
+            if _PAGER_TEXT.fullmatch(normalize_inline(plain_text(el, " ")) or "1"):
+                block = el
+            else:
+                break
+        if block is not None and block.getparent() is not None:
+            drop(block)
+
+
+EDGE_LABEL = 10  # the most text a line of links at the body's edge may have beside them (相关资讯请关注:)
+
+
+def _without_edge_links(lines: list[str], container: Tag | None, url: str) -> list[str]:
+    """Drop lines at the body's start and end made of links to other pages (点击进入“专栏”>>,
+    相关资讯请关注: 专区): pointers, not the document. Links to files (附件) stay."""
+    if container is None:
+        return lines
+    names = sorted({no_space(inline_text(a)) for a in container.iter("a")
+                    if (target := clean_url(url, a.get("href"))) and not attachment_type(target)
+                    and no_space(inline_text(a))}, key=len, reverse=True)
+    if not names:
+        return lines
+
+    def pointer(line: str) -> bool:
+        rest, linked = no_space(line), False
+        for name in names:
+            if name in rest:
+                rest, linked = rest.replace(name, ""), True
+        rest = rest.strip(">»:：-—|")
+        return linked and len(rest) <= EDGE_LABEL and (not rest or line.rstrip().endswith(("：", ":", ">")) or
+                                                       no_space(line).endswith(tuple(names)))
+
+    start, end = 0, len(lines)
+    while start < end and pointer(lines[start]):
+        start += 1
+    while end > start and pointer(lines[end - 1]):
+        end -= 1
+    return lines[start:end]
 
 
 def _marked_body(html: str) -> Tag | None:
@@ -366,10 +493,26 @@ def _title(soup: Tag, index: _Index, container: Tag | None) -> tuple[str | None,
                 fallback = text  # a heading above the body when <title> is only the site's name
     if best:
         return best, True
+    if shown := _shown_title_part(soup, doc_title):
+        return shown, True
     # A <title> with no separator is usually the site's name alone: prefer the heading then.
     if fallback and (not head or head == doc_title):
         return fallback, True
     return (head, False) if head else (fallback, fallback is not None)
+
+
+_TITLE_CUT = re.compile(r"\s*(?:--|[-_|｜—–])\s*")
+
+
+def _shown_title_part(soup: Tag, doc_title: str) -> str | None:
+    """The part of <title> before a column or site suffix ('中华人民共和国监察法-纪检'), when the
+    page shows that part as a text of its own (a heading no selector names: a table cell's span)."""
+    prefixes = {normalize_inline(doc_title[:m.start()]) for m in _TITLE_CUT.finditer(doc_title) if m.start() >= 4}
+    if not prefixes:
+        return None
+    shown = [text for raw, el, _ in texts(soup)
+             if el.tag not in ("title", "a", "option") and (text := normalize_inline(raw)) in prefixes]
+    return max(shown, key=len) if shown else None
 
 
 def _precedes(a: Tag, b: Tag, index: _Index) -> bool:

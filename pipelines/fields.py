@@ -33,6 +33,9 @@ _LABEL_VALUE = re.compile(
 _PUB_LINE = re.compile(r"(?:发布时间|发布日期|发表时间|时间|日期)\s*[:：]\s*(\d{4}[^\s来]*(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)")
 _SOURCE_LINE = re.compile(r"(?:来源|信息来源|文章来源)\s*[:：]\s*([^\s|｜]{1,40})")
 _FULL_DATE_LINE = re.compile(r"^\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*$")
+# A 发文字号 standing alone: issuer's short name, year in 〔〕 (or look-alike brackets), serial, 号.
+_DOC_NO_LINE = re.compile(r"^[\u4e00-\u9fa5A-Za-z]{1,20}\s*[〔［\[(（【]\s*((?:19|20)\d{2})\s*[〕］\])）】]\s*第?\s*\d{1,5}\s*号$")
+DOC_NO_LINES = 6  # how far into a body a lone 文号 line may stand (版头: title, 文号, then 主送机关)
 _CONTACT = re.compile(r"(联系人|联系电话|咨询电话|联系方式)[:：]")
 
 
@@ -65,6 +68,7 @@ _LABEL_START = re.compile(
     r"^[\s\u3000]*(?:" + "|".join(_spaced(k) for k in sorted(LABELS, key=len, reverse=True)) + r")[\s\u3000]*[:：]?"
 )
 _NEXT_LABEL = re.compile(r"\s+(?=(?:" + "|".join(sorted(map(re.escape, LABELS), key=len, reverse=True)) + r")[:：])")
+_SEPARATOR = re.compile(r"\s*[|｜]")
 _WRAPPERS = frozenset("b strong span font label em i p".split())
 _SKIP = frozenset("script style title a option textarea".split())
 
@@ -91,7 +95,8 @@ def metadata_table(root) -> dict[str, str]:  # noqa: ANN001 - an lxml element
             field, value = LABELS[label_key(m.group(1))], m.group(2)
         else:
             continue
-        value = _NEXT_LABEL.split(normalize_inline(value), maxsplit=1)[0].strip()
+        # The value ends at the next label or at a '|' (来源:  | 发布时间: … | 浏览次数: …).
+        value = _SEPARATOR.split(_NEXT_LABEL.split(normalize_inline(value), maxsplit=1)[0], maxsplit=1)[0].strip()
         if field not in found and value and len(value) < 200 and not _LABEL_START.match(value):
             found[field] = value
     return found
@@ -144,4 +149,13 @@ def contact_line(lines: list[str]) -> str | None:
     for line in reversed(lines[-12:]):
         if _CONTACT.search(line) and len(line) < 120:
             return line.strip()
+    return None
+
+
+def doc_no_line(lines: list[str]) -> str | None:
+    """A 发文字号 standing alone near the top of a body (岚综委干〔2024〕25号), when no box labels it."""
+    for line in lines[:DOC_NO_LINES]:
+        compact = line.replace(" ", "").replace("\u3000", "")
+        if _DOC_NO_LINE.match(compact):
+            return compact
     return None

@@ -42,6 +42,10 @@ class PageRecord:
     charset: str | None = None
     items: list[dict] = field(default_factory=list)
     pagination: list[str] = field(default_factory=list)
+    # An article split over several pages: on its first page, the others (stem_2.html …) in order;
+    # on one of the others (kind "part"), the first page, whose document its text is part of.
+    parts: list[str] = field(default_factory=list)
+    part_of: str | None = None
     links: list[str] = field(default_factory=list)
     soft_404: bool = False
     refresh_to: str | None = None
