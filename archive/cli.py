@@ -210,6 +210,10 @@ def _record_text(rec: dict) -> None:
             click.echo(f"{key:>10}: {rec[key]}")
     for a in rec.get("attachments", []):
         click.echo(f"{'attachment':>10}: {a['name']} <{a['url']}>")
+    for n, part in enumerate(rec.get("parts") or [], 2):
+        click.echo(f"{'page ' + str(n):>10}: {part}")
+    if rec.get("part_of"):
+        click.echo(f"{'part of':>10}: {rec['part_of']}")
     click.echo("")
     click.echo(rec.get("body") or "")
 

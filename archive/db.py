@@ -209,3 +209,24 @@ def m010_list_shows_change(db: sqlite_utils.Database) -> None:
     # When a list read by a crawl showed a document with a new date or title (archive/settle.py):
     # the revisit policy checks that document in the next crawl, whenever it would otherwise be due.
     db.execute("ALTER TABLE pages ADD COLUMN list_changed TEXT")
+
+
+@migrations()
+def m011_multipage_documents(db: sqlite_utils.Database) -> None:
+    # An article split over several pages is one document (archive/assembly.py): its first page's
+    # versions hold the whole text; ``own`` keeps what the first page itself said (body, attachments)
+    # and ``parts`` its other pages, in order. ``part_of`` ties page 2… to the first page.
+    # assemblies: first pages read in a crawl, waiting for the crawl's end to be versioned whole.
+    db.executescript(
+        """
+        ALTER TABLE versions ADD COLUMN parts TEXT;
+        ALTER TABLE versions ADD COLUMN own TEXT;
+        ALTER TABLE pages ADD COLUMN part_of INTEGER REFERENCES pages(id);
+        CREATE INDEX pages_part_of ON pages(part_of) WHERE part_of IS NOT NULL;
+        CREATE TABLE assemblies (
+            crawl_id TEXT NOT NULL, page_id INTEGER NOT NULL REFERENCES pages(id),
+            capture_id INTEGER NOT NULL REFERENCES captures(id), record TEXT NOT NULL,
+            PRIMARY KEY (crawl_id, page_id)
+        );
+        """
+    )

@@ -301,7 +301,16 @@ class History:
         return template is not None and template.matches_redirect(cap.location)
 
     # -- content --------------------------------------------------------------
-    def _add_content(self, cap: Capture, page: dict, record: PageRecord) -> list[dict]:
+    def _add_content(self, cap: Capture, page: dict, record: PageRecord, capture_id: int | None = None,
+                     own: dict | None = None) -> list[dict]:
+        """Version ``record``. ``capture_id``: the capture already stored (an article's first page,
+        versioned whole when its crawl settles; 0 for none); ``own``: what that page itself said."""
+        if record.part_of:  # page 2… of an article: versioned here, read as part of the first page's
+            first = self.page(record.part_of, cap.site, cap.fetched_at)
+            if page.get("part_of") != first["id"]:
+                self.update_page(page["id"], part_of=first["id"])
+        elif record.parts and capture_id is None:
+            return self._await_parts(cap, page, record)
         content = record.content(_ignore_rules(cap.overrides.get("ignore")))
         if content.get("body") is not None and content["body"] != record.body and record.kind != "list":
             record.body = content["body"]  # what the profile ignores is not part of the version either
@@ -327,7 +336,7 @@ class History:
         else:
             number = self.db.execute("SELECT coalesce(max(number), 0) + 1 FROM versions WHERE page_id = ?",
                                      [page["id"]]).fetchone()[0]
-            version_id = self._insert_version(page["id"], number, h, record, cap)
+            version_id = self._insert_version(page["id"], number, h, record, cap, own)
             if is_doc:
                 if current is None:
                     summary = record.title if not record.text_error else f"{record.title} (text: {record.text_error})"
@@ -335,7 +344,10 @@ class History:
                                              title=record.title, summary=summary))
                 else:
                     events += self._changed(cap, page, record, content, current, number, was_removed)
-        self._capture_row(cap, page["id"], version_id)
+        if capture_id is None:
+            self._capture_row(cap, page["id"], version_id)
+        elif capture_id:
+            self.db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [version_id, capture_id])
         self.update_page(page["id"], kind=kind, title=record.title, current_version=version_id,
                          state=_live_state(page) if not was_removed else "live",
                          last_seen=cap.fetched_at, last_status=cap.status, error_streak=0)
@@ -365,7 +377,19 @@ class History:
             significance=significance(old_content, content, ops), title=record.title, summary=summary))
         return events
 
-    def _insert_version(self, page_id: int, number: int, h: str, rec: PageRecord, cap: Capture) -> int:
+    def _await_parts(self, cap: Capture, page: dict, record: PageRecord) -> list[dict]:
+        """The first page of an article over several pages: kept until the crawl settles, when its
+        other pages have been read too and the whole is versioned (archive/assembly.py)."""
+        capture_id = self._capture_row(cap, page["id"], None)
+        self.db.execute("INSERT OR REPLACE INTO assemblies (crawl_id, page_id, capture_id, record) VALUES (?, ?, ?, ?)",
+                        [cap.crawl_id, page["id"], capture_id,
+                         dumps({"record": record.to_dict(), "overrides": cap.overrides})])
+        self.update_page(page["id"], kind=record.kind, title=record.title, last_seen=cap.fetched_at,
+                         last_status=cap.status, error_streak=0)
+        return []
+
+    def _insert_version(self, page_id: int, number: int, h: str, rec: PageRecord, cap: Capture,
+                        own: dict | None = None) -> int:
         vid = self.insert("versions", {
             "page_id": page_id, "number": number, "content_hash": h, "kind": rec.kind, "title": rec.title,
             "published": rec.published, "source": rec.source, "index_no": rec.index_no,
@@ -375,8 +399,10 @@ class History:
             "items": dumps(rec.items), "links": dumps(rec.links), "charset": rec.charset,
             "file_digest": rec.file_digest, "text_error": rec.text_error,
             "pager": dumps(rec.pager) if rec.pager else None, "annual": dumps(rec.annual) if rec.annual else None,
+            "parts": dumps(rec.parts) if rec.parts else None, "own": dumps(own) if own else None,
             "first_seen": cap.fetched_at, "last_seen": cap.fetched_at})
-        index_version(self.db, vid, rec.title, rec.body, attachments_text(rec.attachments))
+        if rec.kind != "part":  # a part's text is found in its document's version
+            index_version(self.db, vid, rec.title, rec.body, attachments_text(rec.attachments))
         return vid
 
 

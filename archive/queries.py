@@ -104,6 +104,12 @@ def record(db: sqlite_utils.Database, url: str, number: int | None = None) -> di
                           for a in json.loads(row["attachments"] or "[]")]
     out["file_digest"], out["text_error"] = row["file_digest"], row["text_error"]
     out["annual"] = json.loads(row["annual"]) if row.get("annual") else None
+    # An article over several pages: its other pages (its text is theirs too), or the first page
+    # whose document a page 2… belongs to.
+    out["parts"] = json.loads(row["parts"]) if row.get("parts") else []
+    out["part_of"] = None
+    if page.get("part_of"):
+        out["part_of"] = db.execute("SELECT url FROM pages WHERE id = ?", [page["part_of"]]).fetchone()[0]
     out["first_seen"], out["last_seen"] = row["first_seen"], row["last_seen"]
     return out
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from pipelines.links import series_key
 
-from . import coverage
+from . import assembly, coverage
 from .history import is_container_url
 from .scope import Scope
 from .vocab import BLOCKED_STATUSES, DOCUMENT_KINDS, GONE_STATUSES, NOT_FETCH_ERRORS, is_failure
@@ -32,7 +32,8 @@ class Settlement:
         self.scope = scope
 
     def run(self, reason: str) -> list[dict]:
-        events = self._redirects()
+        events = assembly.settle(self.h, self.crawl_id)  # articles over several pages, versioned whole
+        events += self._redirects()
         events += self._errors()
         if reason == "finished":
             events += self._listing()

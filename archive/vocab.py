@@ -70,7 +70,8 @@ def classify_exception(exc: BaseException) -> str:
 
 # -- pages and events -------------------------------------------------------------------------------
 DOCUMENT_KINDS = ("article", "attachment", "other")  # what events are raised for
-PAGE_KINDS = ("article", "list", "home", "attachment", "other", "sitemap", "resource", "probe")
+# "part": page 2… of an article split over several; its text is versioned in the first page's document.
+PAGE_KINDS = ("article", "part", "list", "home", "attachment", "other", "sitemap", "resource", "probe")
 PAGE_STATES = ("live", "removed", "delisted", "redirect", "missing")
 EVENT_LABELS = {  # kind -> label, in the order a summary names them
     "archived": "基线 archived", "added": "新增 added", "changed": "修改 changed", "removed": "删除 removed",
