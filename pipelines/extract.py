@@ -46,7 +46,7 @@ _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|\s-\s|--|—|-(?=[^-]*(?:网|政府|�
 _LIST_PATH = re.compile(r"/(index(_\d+)?\.(s?html?|jsp|php)|list(_\d+)?\.\w+|)$")
 _ITEM_DATE = re.compile(r"\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}")
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.I)
-_REFRESH_HINT = re.compile(r"refresh", re.I)  # no <meta http-equiv=refresh> without the word: skip the search
+_REFRESH_HINT = re.compile(r"refresh", re.I)
 _SPACE = re.compile(r"\s+")
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
 SCRIPT_TYPES = ("application/javascript", "text/javascript", "application/x-javascript", "text/css")
@@ -134,7 +134,9 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     soup = parse(html)
     rec = PageRecord(url=url)
     metas = meta_tags(soup)
-    rec.refresh_to = _meta_refresh(soup, url) if _REFRESH_HINT.search(html) else None
+    # No <meta http-equiv=refresh> without the word (refresh, Refresh, REFRESH): skip the search.
+    # (Substring tests: a case-insensitive pattern reads a page character by character.)
+    rec.refresh_to = _meta_refresh(soup, url) if "efresh" in html or "EFRESH" in html else None
     links = anchors(soup, url, records="text/xml" in html)
     found = html_discovery(html, url)
     rec.links = found.links
@@ -271,7 +273,7 @@ def _date_beside(soup: Tag, title: str | None, container: Tag | None) -> str | N
         return None
     want, seen = no_space(title), None
     for raw, el, _ in texts(soup):
-        if el.tag in ("title", "a", "option"):
+        if el.tag in ("title", "a", "option") or (seen is None and want[:2] not in raw):
             continue
         text = normalize_inline(raw)
         if not text:
@@ -313,6 +315,8 @@ def _series(url: str, links: list[tuple[str, Tag]]) -> tuple[str, list[str]]:
     nth = re.compile(re.escape(stem) + r"[_-](\d{1,3})" + re.escape(ext) + "$")
     found: dict[int, str] = {}
     for link, _ in links:
+        if stem not in link:  # (most links: no urlsplit)
+            continue
         target = urlsplit(link)
         if target.netloc == page.netloc and not target.query and (n := nth.match(target.path)) and int(n.group(1)) >= 2:
             found.setdefault(int(n.group(1)), link)
@@ -510,8 +514,10 @@ def _shown_title_part(soup: Tag, doc_title: str) -> str | None:
     prefixes = {normalize_inline(doc_title[:m.start()]) for m in _TITLE_CUT.finditer(doc_title) if m.start() >= 4}
     if not prefixes:
         return None
+    heads = {p[:2] for p in prefixes}  # (normalising every text of the page costs more than this test)
     shown = [text for raw, el, _ in texts(soup)
-             if el.tag not in ("title", "a", "option") and (text := normalize_inline(raw)) in prefixes]
+             if el.tag not in ("title", "a", "option") and any(h in raw for h in heads)
+             and (text := normalize_inline(raw)) in prefixes]
     return max(shown, key=len) if shown else None
 
 

@@ -67,6 +67,7 @@ def _spaced(label: str) -> str:
 _LABEL_START = re.compile(
     r"^[\s\u3000]*(?:" + "|".join(_spaced(k) for k in sorted(LABELS, key=len, reverse=True)) + r")[\s\u3000]*[:：]?"
 )
+_LABEL_FIRST = frozenset(k[0] for k in LABELS)
 _NEXT_LABEL = re.compile(r"\s+(?=(?:" + "|".join(sorted(map(re.escape, LABELS), key=len, reverse=True)) + r")[:：])")
 _SEPARATOR = re.compile(r"\s*[|｜]")
 _WRAPPERS = frozenset("b strong span font label em i p".split())
@@ -77,8 +78,9 @@ def metadata_table(root) -> dict[str, str]:  # noqa: ANN001 - an lxml element
     """Read the 信息公开 label/value block wherever it is (table cells, li, dt/dd, spans)."""
     found: dict[str, str] = {}
     for raw, el, _ in texts(root):
-        if not _LABEL_START.search(raw) or el.tag in _SKIP:
-            continue
+        head = raw.lstrip()
+        if not head or head[0] not in _LABEL_FIRST or not _LABEL_START.search(raw) or el.tag in _SKIP:
+            continue  # (a label's first character first: it spares most texts the labels' alternation)
         text = normalize_inline(inline_text(el))
         if len(text) > 200:
             continue

@@ -46,8 +46,11 @@ def clean_url(base: str, href: str | None) -> str | None:
 
 def attachment_type(url: str) -> str | None:
     """Return the attachment extension of ``url`` ('pdf', 'docx' …) or None for a page."""
-    path = urlsplit(url).path.lower()
-    ext = path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
+    # The path's last segment, without urlsplit (called for every anchor of every page).
+    name = url.partition("#")[0].partition("?")[0].rsplit("/", 1)[-1]
+    if "." not in name or url.count("/") < 3:  # no file name, or no path after scheme://host
+        return None
+    ext = name.rsplit(".", 1)[-1].lower()
     return ext if ext in ATTACHMENT_EXTS else None
 
 

@@ -212,6 +212,8 @@ def _series_links(html: str, url: str) -> list[tuple[str, int, str]]:
     out = []
     base = urlsplit(url)
     for href in _HREF.findall(html):
+        if "?" not in href and not _NUMBERED.match(href.rsplit("/", 1)[-1]):
+            continue  # neither a page number in the query nor one at the end of the file name
         full = urljoin(url, unescape(href))
         parts = urlsplit(full)
         if parts.netloc != base.netloc or full.startswith("javascript"):
