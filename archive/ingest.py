@@ -14,6 +14,8 @@ import logging
 import multiprocessing as mp
 import os
 import queue
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -68,10 +70,16 @@ class _Writer:
         return None
 
 
+ORPHAN_GRACE = 5.0  # seconds an orphaned writer waits for the rest of a message before it exits
+
+
 def _run(q: mp.Queue, result, data: str, error_crawls: int, parent: int) -> None:  # noqa: ANN001
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s [govarchive.ingest] %(levelname)s: %(message)s")
     writer = _Writer(data, error_crawls)
+    waiting: list[float | None] = [None]  # since when the writer waits for a message (None: it writes one)
+    threading.Thread(target=_watch_parent, args=(parent, waiting), daemon=True, name="orphan-watch").start()
     while True:
+        waiting[0] = time.monotonic()
         try:
             msg = q.get(timeout=0.5)
         except queue.Empty:
@@ -79,10 +87,24 @@ def _run(q: mp.Queue, result, data: str, error_crawls: int, parent: int) -> None
                 writer.db.conn.close()
                 return
             continue
+        waiting[0] = None
         out = writer.handle(msg)
         if out is not None:
             result.send(out)
             return
+
+
+def _watch_parent(parent: int, waiting: list[float | None]) -> None:
+    """A crawl killed while it hands a message over leaves half of it in the queue's pipe, and
+    ``q.get`` waits for the rest whatever its timeout. Once the crawl is gone and the writer has
+    waited that long, it exits: every whole message was written (each capture commits on its own,
+    so no transaction is open while it waits)."""
+    while True:
+        time.sleep(0.5)
+        since = waiting[0]
+        if os.getppid() != parent and since is not None and time.monotonic() - since > ORPHAN_GRACE:
+            log.warning("the crawl is gone and left a message cut short: the history writer stops")
+            os._exit(0)
 
 
 class IngestDied(GovArchiveError):
