@@ -103,7 +103,7 @@ def _assemble(h: History, crawl_id: str, site: str | None, page_id: int, own: Pa
             db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [page["current_version"], capture_id])
         return []
     whole = replace(own, body="\n".join(t for t in texts if t), attachments=attachments)
-    return h._add_content(cap, page, whole, capture_id=capture_id,
+    return h.add_content(cap, page, whole, capture_id=capture_id,
                           own={"body": own.body, "attachments": own.attachments, "overrides": cap.overrides})
 
 

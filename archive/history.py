@@ -255,7 +255,7 @@ class History:
                              last_status=status, error_streak=0)
             return events
 
-        return self._add_content(cap, page, record)
+        return self.add_content(cap, page, record)
 
     # -- a site's own "not found" -------------------------------------------
     def _add_probe(self, cap: Capture, page: dict) -> list[dict]:
@@ -301,7 +301,7 @@ class History:
         return template is not None and template.matches_redirect(cap.location)
 
     # -- content --------------------------------------------------------------
-    def _add_content(self, cap: Capture, page: dict, record: PageRecord, capture_id: int | None = None,
+    def add_content(self, cap: Capture, page: dict, record: PageRecord, capture_id: int | None = None,
                      own: dict | None = None) -> list[dict]:
         """Version ``record``. ``capture_id``: the capture already stored (an article's first page,
         versioned whole when its crawl settles; 0 for none); ``own``: what that page itself said."""

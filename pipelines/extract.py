@@ -289,11 +289,11 @@ def _date_beside(soup: Tag, title: str | None, container: Tag | None) -> str | N
     return None
 
 
-# A page of a multi-page article: the first page's name with _2, -3 … before its extension.
+# What an article's pager says: 【1】【2】, 上一页 1/2 下一页, 共4页 …
 _PAGER_TEXT = re.compile(r"(?:上一页|下一页|上页|下页|首页|尾页|末页|文章导航|共\s*\d+\s*页|第\s*\d+\s*页|\d+|[【】\[\]()（）/|<>«»\s.…·-])+")
-
-
+# Page N of a multi-page article: the first page's name with _N or -N before its extension.
 _NTH_PAGE = re.compile(r"^(.+?)[_-](\d{1,3})(\.[A-Za-z]{2,6})$")
+_STEM_EXT = re.compile(r"^(.+?)(\.[A-Za-z]{2,6})$")
 
 
 def _series(url: str, links: list[tuple[str, Tag]]) -> tuple[str, list[str]]:
@@ -308,7 +308,7 @@ def _series(url: str, links: list[tuple[str, Tag]]) -> tuple[str, list[str]]:
                      and t.path == stem_path and not t.query), None)
         if back is not None:
             first, path = back, stem_path
-    m = re.match(r"^(.+?)(\.[A-Za-z]{2,6})$", path)
+    m = _STEM_EXT.match(path)
     if not m:
         return first, []
     stem, ext = m.groups()
@@ -336,6 +336,7 @@ def _drop_pager(container: Tag, url: str, pages: set[str]) -> None:
         for el in (a, *a.iterancestors()):
             if el is container:
                 break
+            # (a link with no text is a picture of 下一页: the pager's too)
             if _PAGER_TEXT.fullmatch(normalize_inline(plain_text(el, " ")) or "1"):
                 block = el
             else:
@@ -358,14 +359,14 @@ def _without_edge_links(lines: list[str], container: Tag | None, url: str) -> li
     if not names:
         return lines
 
-    def pointer(line: str) -> bool:
-        rest, linked = no_space(line), False
+    ends = (*names, "：", ":", ">")
+
+    def pointer(line: str) -> bool:  # links, and at most a short label before them or a 》 after
+        text = rest = no_space(line)
         for name in names:
-            if name in rest:
-                rest, linked = rest.replace(name, ""), True
+            rest = rest.replace(name, "")
         rest = rest.strip(">»:：-—|")
-        return linked and len(rest) <= EDGE_LABEL and (not rest or line.rstrip().endswith(("：", ":", ">")) or
-                                                       no_space(line).endswith(tuple(names)))
+        return rest != text.strip(">»:：-—|") and len(rest) <= EDGE_LABEL and (not rest or text.endswith(ends))
 
     start, end = 0, len(lines)
     while start < end and pointer(lines[start]):
