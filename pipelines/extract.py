@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from html import unescape
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -166,11 +167,11 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     headed = title is not None  # a title the page states as one (meta, metadata table, a heading)
     if title is None:
         title, headed = _title(soup, index, container)
-    rec.title = normalize_inline(title) if title else None
+    rec.title = normalize_inline(_as_text(title)) if title else None
     rec.body = "\n".join(lines)
     rec.published = (parse_date(fields.get("published")) or line_date
                      or parse_date(metas.get("PubDate")) or parse_date(metas.get("firstpublishedtime"))
-                     or parse_date(metas.get("pubdate")))
+                     or parse_date(metas.get("pubdate")) or _founder_date(html))
     rec.published = rec.published or _labelled_date(index) or _date_beside(soup, rec.title, container)
     rec.source = (line_source or fields.get("source") or metas.get("ContentSource") or None)
     for name in ("index_no", "category", "publisher", "doc_no", "subject"):
@@ -257,6 +258,25 @@ def _labelled_date(index: _Index) -> str | None:
             if date := parse_date(text):
                 return date
     return None
+
+
+# Founder (方正) CMS pages carry their fields in a comment: <!--enpproperty <date>2016-10-31 09:28:27.0</date>…-->
+_FOUNDER_DATE = re.compile(r"<!--\s*enpproperty\b.*?<date>\s*([^<]+?)\s*</date>", re.S)
+
+
+def _founder_date(html: str) -> str | None:
+    m = _FOUNDER_DATE.search(html) if "enpproperty" in html else None
+    return parse_date(m.group(1)) if m else None
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _as_text(title: str) -> str:
+    """A title is text: markup a CMS escaped into a meta tag (标题&lt;div&gt;——副标题&lt;/div&gt;) is not."""
+    if "<" in title or "&" in title:
+        title = _TAG.sub("", unescape(_TAG.sub("", title)))
+    return title
 
 
 BESIDE_TITLE_TEXTS = 8  # how many texts after the heading may hold its unlabelled date

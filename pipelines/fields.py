@@ -16,7 +16,7 @@ LABELS = {
     "组配分类": "category", "体裁分类": "category_genre",
     "发布机构": "publisher", "发文机关": "publisher", "发文单位": "publisher",
     "公开主体": "publisher", "信息来源": "source", "来源": "source", "文章来源": "source",
-    "成文日期": "written_on", "成文时间": "written_on", "生成日期": "written_on",
+    "成文日期": "written_on", "成文时间": "written_on", "生成日期": "written_on", "制发日期": "written_on",
     "文号": "doc_no", "发文字号": "doc_no", "发文文号": "doc_no",
     "发布日期": "published", "公开日期": "published", "发布时间": "published",
     "主题词": "subject", "关键词": "subject",
@@ -30,7 +30,9 @@ _LABEL_VALUE = re.compile(
     r"^\s*(" + "|".join(sorted((re.escape(k) for k in LABELS), key=len, reverse=True)) +
     r")\s*[:：]\s*(.*)$"
 )
-_PUB_LINE = re.compile(r"(?:发布时间|发布日期|发表时间|时间|日期)\s*[:：]\s*(\d{4}[^\s来]*(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)")
+# 发布时间/发布日期, or a bare 时间/日期 — not 成文日期, 制发日期, 更新时间 … (another date of the document).
+_PUB_LINE = re.compile(r"(?:发布时间|发布日期|发表时间|(?<![\u4e00-\u9fa5])(?:时间|日期))\s*[:：]\s*"
+                       r"(\d{4}[^\s来]*(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)")
 _SOURCE_LINE = re.compile(r"(?:来源|信息来源|文章来源)\s*[:：]\s*([^\s|｜]{1,40})")
 _FULL_DATE_LINE = re.compile(r"^\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*$")
 # A 发文字号 standing alone: issuer's short name, year in 〔〕 (or look-alike brackets), serial, 号.

@@ -256,3 +256,19 @@ def test_a_page_libxml2_stops_reading_is_read_to_its_end(monkeypatch):
         root = html_text.parse(text)
         assert body_found(root) and type(root).__module__ == "lxml.html"
     assert _extract(name).kind == "article"
+
+
+# -- faults of issue #14 no real page in tests/data shows yet: the rules, on the markup described --
+
+def test_a_founder_comment_date_a_title_with_escaped_markup_and_the_label_zhifa_riqi():
+    html = ('<html><head><title>x</title><meta name="ArticleTitle" content="关于某某的通知&lt;div&gt;——附件说明&lt;/div&gt;">'
+            '</head><body><!--enpproperty <articleid>5364886</articleid><date>2016-10-31 09:28:27.0</date>'
+            '<author>郭奋</author><title>关于某某的通知</title>/enpproperty-->'
+            '<table><tr><td>制发日期：</td><td>2016-10-28</td></tr></table>'
+            '<div class="article_content"><p>各有关单位：现将有关事项通知如下，请遵照执行。' + "具体要求另行通知。" * 5 +
+            '</p></div></body></html>')
+    rec = extract(html.encode(), "http://www.x.gov.cn/a/t20161031_1.html", "text/html")
+    assert rec.title == "关于某某的通知——附件说明"
+    assert rec.published == "2016-10-31T09:28:27"
+    assert rec.written_on == "2016-10-28"
+
