@@ -22,6 +22,8 @@ _LINE_PATTERNS = [
     r"^(上一篇|下一篇)[:：]",
     r"^相关(链接|文章|阅读)[:：]?$",
     r"^政府网站找错$",
+    # The tools under a 政策文件: its 解读 in other forms, the file in other formats.
+    r"^((附件下载|文字解读|图片解读|图文解读|H5解读|视频解读|动漫解读|相关解读|(pdf|word|ofd)\s*下载)[\s|｜/]*)+$",
     r"^(今天是|今日)\s*\d{4}年",
 ]
 _LINE_RE = re.compile("|".join(f"(?:{p})" for p in _LINE_PATTERNS), re.I)
