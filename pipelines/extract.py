@@ -147,7 +147,8 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     rec.attachments = _attachments(links)
     rec.items = _list_items(links)
 
-    fields = metadata_table(soup)
+    box: list[Tag] = []  # the elements the fields were read from
+    fields = metadata_table(soup, box)
     for el in _Index(soup).select_all(CHROME_SELECTORS):
         drop(el)  # its tail, the text after it, stays
     index = _Index(soup)
@@ -184,6 +185,9 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
         rec.kind, rec.part_of = "part", first  # page 2… of an article: its text belongs to the first page's
     elif rec.kind == "article":
         rec.parts = parts
+        if (block := _metadata_box(container, box)) is not None:
+            drop(block)
+            lines = _body_lines(container)
         lines = _without_edge_links(lines, container, url)
         rec.body = "\n".join(lines)
         rec.doc_no = rec.doc_no or doc_no_line(lines)  # a lone 文号 line when no box labels one
@@ -363,6 +367,28 @@ def _drop_pager(container: Tag, url: str, pages: set[str]) -> None:
                 break
         if block is not None and block.getparent() is not None:
             drop(block)
+
+
+METADATA_BOX_MAX = 600  # the most text a 信息公开 box inside a body has (labels and values)
+METADATA_BOX_AT = 80  # how far into the body's text it may begin
+
+
+def _metadata_box(container: Tag, read: list[Tag]) -> Tag | None:
+    """The 信息公开 box a template puts at the top of an article's body (div > ul > li, a second
+    table): its fields are read, and text that fields were read from is not body."""
+    inside = [el for el in read if el is not container and any(p is container for p in el.iterancestors())]
+    if len(inside) < 2:
+        return None
+    box = None
+    for level in zip(*(list(reversed([el, *el.iterancestors()])) for el in inside), strict=False):  # root down
+        if any(x is not level[0] for x in level):
+            break
+        box = level[0]
+    if box is None or box is container or not any(p is container for p in box.iterancestors()):
+        return None
+    text = no_space(plain_text(box))
+    top = 0 <= no_space(plain_text(container)).find(text[:20]) <= METADATA_BOX_AT
+    return box if len(text) <= METADATA_BOX_MAX and top else None
 
 
 EDGE_LABEL = 10  # the most text a line of links at the body's edge may have beside them (相关资讯请关注:)

@@ -76,8 +76,9 @@ _WRAPPERS = frozenset("b strong span font label em i p".split())
 _SKIP = frozenset("script style title a option textarea".split())
 
 
-def metadata_table(root) -> dict[str, str]:  # noqa: ANN001 - an lxml element
-    """Read the 信息公开 label/value block wherever it is (table cells, li, dt/dd, spans)."""
+def metadata_table(root, read_from: list | None = None) -> dict[str, str]:  # noqa: ANN001 - an lxml element
+    """Read the 信息公开 label/value block wherever it is (table cells, li, dt/dd, spans).
+    ``read_from``: given a list, the elements the fields were read from are added to it."""
     found: dict[str, str] = {}
     for raw, el, _ in texts(root):
         head = raw.lstrip()
@@ -103,6 +104,8 @@ def metadata_table(root) -> dict[str, str]:  # noqa: ANN001 - an lxml element
         value = _SEPARATOR.split(_NEXT_LABEL.split(normalize_inline(value), maxsplit=1)[0], maxsplit=1)[0].strip()
         if field not in found and value and len(value) < 200 and not _LABEL_START.match(value):
             found[field] = value
+            if read_from is not None:
+                read_from.append(el)
     return found
 
 

@@ -282,3 +282,18 @@ def test_trailing_tool_lines_are_not_body():
     assert rec.body.endswith("2024年3月1日"), rec.body
     assert rec.signed_on == "2024-03-01"
 
+
+def test_a_metadata_box_inside_the_body_is_read_and_left_out_of_it():
+    html = ('<html><head><title>关于某某的通知_某某局</title></head><body><h1>关于某某的通知</h1>'
+            '<div class="article_content"><div class="xxgk-box"><ul><li><span>索引号：</span><span>11440/2024-00001</span></li>'
+            '<li><span>发布机构：</span><span>某某局</span></li><li><span>成文日期：</span><span>2024-03-01</span></li>'
+            '<li><span>文号：</span><span>某发〔2024〕1号</span></li></ul></div>'
+            '<p>各科室：现将有关事项通知如下，请认真贯彻执行。</p><p>' + "一、工作要求按照有关规定执行。" * 4 + '</p>'
+            '<table><tr><td>序号</td><td>文号</td><td>成文日期</td></tr><tr><td>1</td><td>某发〔2023〕9号</td><td>2023-05-06</td></tr>'
+            '</table><p>某某局</p><p>2024年3月1日</p></div></body></html>')
+    rec = extract(html.encode(), "http://www.x.gov.cn/zwgk/202403/t20240301_2.html", "text/html")
+    assert (rec.index_no, rec.publisher, rec.written_on, rec.doc_no) == (
+        "11440/2024-00001", "某某局", "2024-03-01", "某发〔2024〕1号")
+    assert rec.body.startswith("各科室："), rec.body
+    assert "某发〔2023〕9号" in rec.body  # a table of the document that names 文号 stays
+
