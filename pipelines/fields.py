@@ -21,7 +21,11 @@ LABELS = {
     "发布日期": "published", "公开日期": "published", "发布时间": "published",
     "主题词": "subject", "关键词": "subject",
     "标题": "title", "名称": "title", "信息名称": "title",
+    "主办单位": "publisher?",  # a box's label (国家能源局: 主办单位 制发日期) — and every footer's: see below
 }
+# A label read only beside others: alone (主办单位：… in a footer) it names the site's operator.
+BOX_ONLY = {"publisher?": "publisher"}
+BOX_NEAR = 3  # levels up within which another field must have been read
 _DATE = re.compile(
     r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?"
     r"(?:\s*(\d{1,2})\s*[:：时]\s*(\d{2})(?:\s*[:：分]\s*(\d{2}))?)?"
@@ -80,6 +84,7 @@ def metadata_table(root, read_from: list | None = None) -> dict[str, str]:  # no
     """Read the 信息公开 label/value block wherever it is (table cells, li, dt/dd, spans).
     ``read_from``: given a list, the elements the fields were read from are added to it."""
     found: dict[str, str] = {}
+    where: dict[str, object] = {}  # field -> the element it was read from
     for raw, el, _ in texts(root):
         head = raw.lstrip()
         if not head or head[0] not in _LABEL_FIRST or not _LABEL_START.search(raw) or el.tag in _SKIP:
@@ -104,9 +109,21 @@ def metadata_table(root, read_from: list | None = None) -> dict[str, str]:  # no
         value = _SEPARATOR.split(_NEXT_LABEL.split(normalize_inline(value), maxsplit=1)[0], maxsplit=1)[0].strip()
         if field not in found and value and len(value) < 200 and not _LABEL_START.match(value):
             found[field] = value
-            if read_from is not None:
-                read_from.append(el)
+            where[field] = el
+    for maybe, field in BOX_ONLY.items():
+        if maybe in found:
+            value, el = found.pop(maybe), where.pop(maybe)
+            if field not in found and any(_same_box(el, other) for other in where.values()):
+                found[field], where[field] = value, el
+    if read_from is not None:
+        read_from += where.values()
     return found
+
+
+def _same_box(a, b) -> bool:  # noqa: ANN001 - lxml elements
+    """True when ``a`` and ``b`` share a container a few levels up of each (a table, a ul), not the page."""
+    above = [x for x in list(a.iterancestors())[:BOX_NEAR] if x.tag not in ("body", "html")]
+    return any(x is y for x in list(b.iterancestors())[:BOX_NEAR] for y in above)  # (proxies held: `is` holds)
 
 
 def meta_tags(root) -> dict[str, str]:  # noqa: ANN001 - an lxml element

@@ -297,3 +297,15 @@ def test_a_metadata_box_inside_the_body_is_read_and_left_out_of_it():
     assert rec.body.startswith("各科室："), rec.body
     assert "某发〔2023〕9号" in rec.body  # a table of the document that names 文号 stays
 
+
+
+def test_zhuban_danwei_is_the_publisher_in_a_box_and_the_site_operator_in_a_footer():
+    box = ('<table class="xxgk"><tr><td>索引号：</td><td>000019705/2024-00123</td><td>主办单位：</td><td>国家能源局</td></tr>'
+           '<tr><td>制发日期：</td><td>2024-06-05</td><td>发文字号：</td><td>国能发科技〔2024〕45号</td></tr></table>')
+    page = ('<html><head><title>关于某某的通知_国家能源局</title></head><body>{box}<h1>关于某某的通知</h1>'
+            '<div class="article_content"><p>各省（自治区、直辖市）能源局：' + "现将有关事项通知如下。" * 6 + '</p></div>'
+            '<div class="foot"><p>主办单位：国家能源局办公室</p></div></body></html>')
+    rec = extract(page.format(box=box).encode(), "http://www.nea.gov.cn/2024-06/05/c_1.htm", "text/html")
+    assert (rec.publisher, rec.written_on, rec.doc_no) == ("国家能源局", "2024-06-05", "国能发科技〔2024〕45号")
+    alone = extract(page.format(box="").encode(), "http://www.nea.gov.cn/2024-06/05/c_2.htm", "text/html")
+    assert alone.publisher is None  # the footer's 主办单位 runs the site
