@@ -160,7 +160,10 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
                        lambda: _body_container(soup, index))
     if container is None and not rec.items and body is not None and _text_len(body):
         container = body  # no template recognised, not a list: the page's whole text (rescue)
-    first, parts = _series(url, links)
+    # (TRS writes an article's pager with createPageHTML: its pages are the script's, not anchors.
+    # Only a declared series: the pager's guesses from a page-number <select> are not pages.)
+    declared = found.pager.pages if found.pager and "createPageHTML" in found.pager.hints else []
+    first, parts = _series(url, [*links, *((p, None) for p in declared)])
     if container is not None:
         _drop_pager(container, url, {url, first, *parts})
     lines = _body_lines(container) if container is not None else []
@@ -316,17 +319,18 @@ def _date_beside(soup: Tag, title: str | None, container: Tag | None) -> str | N
 # What an article's pager says: 【1】【2】, 上一页 1/2 下一页, 共4页 …
 _PAGER_TEXT = re.compile(r"(?:上一页|下一页|上页|下页|首页|尾页|末页|文章导航|共\s*\d+\s*页|第\s*\d+\s*页|\d+|[【】\[\]()（）/|<>«»\s.…·-])+")
 # Page N of a multi-page article: the first page's name with _N or -N before its extension.
+# (A name alone proves nothing — t20240101_1.html is a TRS article — so a page must also link to it.)
 _NTH_PAGE = re.compile(r"^(.+?)[_-](\d{1,3})(\.[A-Za-z]{2,6})$")
 _STEM_EXT = re.compile(r"^(.+?)(\.[A-Za-z]{2,6})$")
 
 
 def _series(url: str, links: list[tuple[str, Tag]]) -> tuple[str, list[str]]:
-    """The pages of an article split over several: (its first page, its pages 2…) — stem.html,
-    stem_2.html, stem-3.html …; (url, []) for a page that is not one of them. A page named like
-    page N of another is one only when it links back to that first page."""
+    """The pages of an article split over several: (its first page, its pages 2…) — stem.html, then
+    stem_1.html (TRS counts from 1) or stem_2.html, stem-3.html …; (url, []) for a page that is not one
+    of them. A page named like page N of another is one only when it links back to that first page."""
     page = urlsplit(url)
     first, path = url, page.path
-    if (m := _NTH_PAGE.match(page.path)) and int(m.group(2)) >= 2:
+    if (m := _NTH_PAGE.match(page.path)) and int(m.group(2)) >= 1:
         stem_path = m.group(1) + m.group(3)
         back = next((link for link, _ in links if (t := urlsplit(link)).netloc == page.netloc
                      and t.path == stem_path and not t.query), None)
@@ -342,7 +346,7 @@ def _series(url: str, links: list[tuple[str, Tag]]) -> tuple[str, list[str]]:
         if stem not in link:  # (most links: no urlsplit)
             continue
         target = urlsplit(link)
-        if target.netloc == page.netloc and not target.query and (n := nth.match(target.path)) and int(n.group(1)) >= 2:
+        if target.netloc == page.netloc and not target.query and (n := nth.match(target.path)) and int(n.group(1)) >= 1:
             found.setdefault(int(n.group(1)), link)
     if first == url and not found:
         return url, []

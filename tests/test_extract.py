@@ -309,3 +309,21 @@ def test_zhuban_danwei_is_the_publisher_in_a_box_and_the_site_operator_in_a_foot
     assert (rec.publisher, rec.written_on, rec.doc_no) == ("国家能源局", "2024-06-05", "国能发科技〔2024〕45号")
     alone = extract(page.format(box="").encode(), "http://www.nea.gov.cn/2024-06/05/c_2.htm", "text/html")
     assert alone.publisher is None  # the footer's 主办单位 runs the site
+
+
+def test_a_trs_article_paged_by_script_names_its_pages_and_its_pages_name_it():
+    """TRS WCM writes a long document's pager with createPageHTML(pages, current, name, ext): page 2
+    is name_1.html. No anchors: the pages are the pager's."""
+    def page(n: int) -> bytes:
+        return ('<html><head><title>关于某某的规定_某某市人民政府</title></head><body><h1>关于某某的规定</h1>'
+                f'<div class="TRS_Editor"><p>第{n + 1}页：' + "第一条 为了规范某某工作，制定本规定。" * 6 + '</p></div>'
+                f'<script>createPageHTML(3, {n}, "t20240101_123", "html");</script></body></html>').encode()
+    base = "http://www.x.gov.cn/zwgk/202401/t20240101_123"
+    first = extract(page(0), base + ".html", "text/html")
+    assert first.kind == "article" and first.parts == [base + "_1.html", base + "_2.html"]
+    second = extract(page(1), base + "_1.html", "text/html")
+    assert (second.kind, second.part_of) == ("part", base + ".html")
+    lone = page(0).replace(b'<script>createPageHTML(3, 0, "t20240101_123", "html");</script>', b"")
+    alone = extract(lone, base + "_1.html", "text/html")
+    assert alone.kind == "article" and alone.part_of is None  # t…_1.html alone: a name, not a page of another
+
