@@ -358,8 +358,9 @@ def _series(url: str, links: list[tuple[str, Tag]]) -> tuple[str, list[str]]:
 def _drop_pager(container: Tag, url: str, pages: set[str]) -> None:
     """Drop the article's own pager (【1】【2】…, 上一页 1/2 下一页) from its body."""
     for a in list(container.iter("a")):
-        if clean_url(url, a.get("href")) not in pages:
-            continue
+        href = (a.get("href") or "").strip()
+        if "#" in href or clean_url(url, href) not in pages:
+            continue  # (a link within the page — a footnote's [1] — is the document's)
         block = None
         for el in (a, *a.iterancestors()):
             if el is container:

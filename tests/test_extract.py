@@ -276,10 +276,11 @@ def test_a_founder_comment_date_a_title_with_escaped_markup_and_the_label_zhifa_
 def test_trailing_tool_lines_are_not_body():
     html = ('<html><head><title>关于印发某某办法的通知_某某市人民政府</title></head><body><h1>关于印发某某办法的通知</h1>'
             '<div class="article_content"><p>各区人民政府，市政府各部门：</p><p>《某某办法》已经市人民政府同意，现印发给你们，'
-            '请认真组织实施。</p><p>某某市人民政府办公室</p><p>2024年3月1日</p>'
+            '请认真组织实施<a href="t20240301_1.html#n1">[1]</a>。</p><p>某某市人民政府办公室</p><p>2024年3月1日</p>'
             '<p>pdf下载 word下载</p><p>附件下载</p><p>文字解读 | 图片解读 | H5解读</p></div></body></html>')
     rec = extract(html.encode(), "http://www.x.gov.cn/zwgk/202403/t20240301_1.html", "text/html")
     assert rec.body.endswith("2024年3月1日"), rec.body
+    assert "实施[1]。" in rec.body  # a footnote's mark links within the page: not a pager
     assert rec.signed_on == "2024-03-01"
 
 
