@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from .pager import MAX_PAGES, Pager, discover, json_pages, wants_browser
+from .pager import MAX_PAGES, Pager, discover, inline_scripts, json_pages, wants_browser
 
 ATTACHMENT_EXTS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "ofd", "zip", "rar", "7z",
                    "ppt", "pptx", "txt", "csv")
@@ -132,14 +132,16 @@ _BASE = re.compile(r"""<base\b[^>]*?\shref\s*=\s*["']?([^"'\s>]+)""", re.I)
 # case-insensitive alternation took 48 ms on a 413 KB page, this takes a few.
 _MAY_PAGE_WORDS = ("createpagehtml", "gopage", "nextgroup", "gkmlpt", "pageno", "totalpage", "countpage",
                    "pagecount", "jpage", "下一页")
-_MAY_PAGE_ASCII = re.compile(r"<select[^>]*onchange|page\s*=\s*\d")
+# (two patterns, each with a literal start the regex engine scans for: one alternation of both
+# tries every position of the page)
+_MAY_PAGE_ASCII = (re.compile(r"<select[^>]*onchange"), re.compile(r"page\s*=\s*\d"))
 _MAY_PAGE_CJK = [re.compile(p) for p in (r"共\s*\d+\s*页", r"第\s*\d+\s*/\s*\d+\s*页", r"尾\s*页", r"末\s*页")]
 
 
 def may_page(html: str) -> bool:
     """True when the page mentions paging in any form the pager cascade reads."""
     low = html.lower()
-    return (any(w in low for w in _MAY_PAGE_WORDS) or bool(_MAY_PAGE_ASCII.search(low))
+    return (any(w in low for w in _MAY_PAGE_WORDS) or any(p.search(low) for p in _MAY_PAGE_ASCII)
             or ("页" in html and any(p.search(html) for p in _MAY_PAGE_CJK)))
 
 
@@ -175,11 +177,12 @@ def anchor_urls(html: str, base: str) -> list[str]:
 def html_discovery(html: str, base: str, run_scripts: bool = True, max_pages: int = MAX_PAGES) -> Discovery:
     """Anchors, then every other page of the list the page belongs to (pipelines/pager.py)."""
     found = Discovery(links=anchor_urls(html, base))
+    scripts = inline_scripts(html, base)  # read once, for the pager and the browser test
     if may_page(html):
-        found.pager = discover(html, base, run_scripts=run_scripts, max_pages=max_pages)
+        found.pager = discover(html, base, run_scripts=run_scripts, max_pages=max_pages, scripts_of_page=scripts)
         found.links = list(dict.fromkeys(found.links + found.pager.pages))
         found.posts, found.scripts = found.pager.posts, found.pager.scripts
-    found.dynamic, found.render = wants_browser(html, base, found.links)
+    found.dynamic, found.render = wants_browser(html, base, found.links, scripts)
     return found
 
 

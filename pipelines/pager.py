@@ -106,12 +106,14 @@ def inline_scripts(html: str, base: str) -> tuple[list[str], list[str]]:
 
 
 def discover(html: str, url: str, *, run_scripts: bool = True, max_pages: int = MAX_PAGES,
-             extra_scripts: list[str] | None = None) -> Pager:
+             extra_scripts: list[str] | None = None,
+             scripts_of_page: tuple[list[str], list[str]] | None = None) -> Pager:
     """Every other page of the list ``url`` is a page of, by the cascade above. ``extra_scripts``:
-    the same-host scripts the page loads, fetched (they run before the page's own)."""
+    the same-host scripts the page loads, fetched (they run before the page's own);
+    ``scripts_of_page``: ``inline_scripts(html, url)`` when the caller has it already."""
     pager = Pager(url=url)
     text = _visible_text(html)
-    inline, external = inline_scripts(html, url)
+    inline, external = scripts_of_page or inline_scripts(html, url)
     inline = [*(extra_scripts or []), *inline]
     scripts = "\n".join(inline)
     if _PAGING.search(scripts) or _JS_CALL.search(html):
@@ -429,10 +431,11 @@ _FETCHES = re.compile(r"\bfetch\s*\(|XMLHttpRequest|\$\.(?:ajax|get|post|getJSON
 _NOT_DOCUMENT = re.compile(r"(/|/(index|default|list|home)[\w-]*\.\w+)$", re.I)
 
 
-def wants_browser(html: str, url: str, links: list[str]) -> tuple[bool, bool]:
+def wants_browser(html: str, url: str, links: list[str],
+                  scripts_of_page: tuple[list[str], list[str]] | None = None) -> tuple[bool, bool]:
     """(the page's scripts fetch data, and it links no document as well): a page of the second kind
     has its list only in a browser (rendered then, see crawler/render.py)."""
-    inline, external = inline_scripts(html, url)
+    inline, external = scripts_of_page or inline_scripts(html, url)
     if not _FETCHES.search("\n".join(inline)) and not any(
             re.search(r"vue|react|angular|app\.[0-9a-f]+\.js", u, re.I) for u in external):
         return False, False
