@@ -127,21 +127,27 @@ def json_items(data: object, base: str) -> tuple[list[dict], list[str]]:
 
 _HREF = re.compile(r"""<(?:a|area)\b[^>]*?\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
 _BASE = re.compile(r"""<base\b[^>]*?\shref\s*=\s*["']?([^"'\s>]+)""", re.I)
-# A page worth running the pager cascade on: it says something about pages. Literal words first
-# (one case-folded copy of the page, substring tests), patterns only for what needs one: a single
-# case-insensitive alternation took 48 ms on a 413 KB page, this takes a few.
-_MAY_PAGE_WORDS = ("createpagehtml", "gopage", "nextgroup", "gkmlpt", "pageno", "totalpage", "countpage",
-                   "pagecount", "jpage", "下一页")
-# (two patterns, each with a literal start the regex engine scans for: one alternation of both
-# tries every position of the page)
-_MAY_PAGE_ASCII = (re.compile(r"<select[^>]*onchange"), re.compile(r"page\s*=\s*\d"))
-_MAY_PAGE_CJK = [re.compile(p) for p in (r"共\s*\d+\s*页", r"第\s*\d+\s*/\s*\d+\s*页", r"尾\s*页", r"末\s*页")]
+# A page worth running the pager cascade on: it says something about pages. Each test a scan for a
+# literal: a case-insensitive alternation of the words took 48 ms on a 413 KB page, a str lower-cased
+# (Chinese text) and searched word by word 9 ms. On the page's UTF-8 bytes, lower-cased, the words
+# with "page" in them are looked for around each "page" (a few dozen on a page), the rest alone.
+_PAGE_WORDS = (b"createpagehtml", b"gopage", b"pageno", b"totalpage", b"countpage", b"pagecount", b"jpage")
+_PAGE_ASSIGN = re.compile(rb"\s*=\s*\d")  # page = 2 (after "page")
+_MAY_PAGE_OTHER = (b"nextgroup", b"gkmlpt")
+_SELECT_JUMP = re.compile(rb"<select[^>]*onchange")
+_MAY_PAGE_CJK = [re.compile(p) for p in (r"下一页", r"共\s*\d+\s*页", r"第\s*\d+\s*/\s*\d+\s*页", r"尾\s*页", r"末\s*页")]
 
 
 def may_page(html: str) -> bool:
     """True when the page mentions paging in any form the pager cascade reads."""
-    low = html.lower()
-    return (any(w in low for w in _MAY_PAGE_WORDS) or any(p.search(low) for p in _MAY_PAGE_ASCII)
+    low = html.encode("utf-8", "surrogatepass").lower()
+    at = low.find(b"page")
+    while at >= 0:
+        around = low[max(0, at - 6):at + 9]
+        if any(w in around for w in _PAGE_WORDS) or _PAGE_ASSIGN.match(low, at + 4):
+            return True
+        at = low.find(b"page", at + 4)
+    return (any(w in low for w in _MAY_PAGE_OTHER) or bool(_SELECT_JUMP.search(low))
             or ("页" in html and any(p.search(html) for p in _MAY_PAGE_CJK)))
 
 
