@@ -31,10 +31,12 @@ Element = etree._Element
 # End tags of the document itself. libxml2 stops reading at a </html> that an included header
 # fragment left in the middle of a page (www.gov.cn's 公报 pages have one), where browsers, and
 # the HTML standard's "after body" mode, read on: they go, and the parser closes both at the end.
-_DOCUMENT_END = re.compile(r"</(?:html|body)\s*>", re.I)
+# (Both patterns run on the page's UTF-8 bytes, twice as fast as on the str; ASCII bytes never
+# stand inside a multi-byte character, so the bytes hold the same matches.)
+_DOCUMENT_END = re.compile(rb"</(?:html|body)\s*>", re.I)
 
 
-_START_TAG = re.compile(r"<[A-Za-z]")
+_START_TAG = re.compile(rb"<[A-Za-z]")
 GAVE_UP_SHARE = 0.5  # libxml2 kept fewer than this share of the page's start tags: it stopped reading
 GAVE_UP_MIN = 50  # …and lost at least this many elements
 
@@ -47,15 +49,15 @@ def parse(text: str) -> etree._Element:
     bs4's tolerant tree building, handed back as lxml elements), ten times slower and reading on
     through markup libxml2 gives up on, as browsers do.
     """
-    text = _DOCUMENT_END.sub("", text)
+    data = _DOCUMENT_END.sub(b"", text.encode("utf-8", "replace"))
     try:
-        root = etree.fromstring(text.encode("utf-8", "replace"), parser=_PARSER)
+        root = etree.fromstring(data, parser=_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         root = None
-    promised = len(_START_TAG.findall(text))
+    promised = len(_START_TAG.findall(data))
     kept = sum(1 for _ in root.iter()) if root is not None else 0
     if promised - kept >= GAVE_UP_MIN and kept < GAVE_UP_SHARE * promised:
-        soup = _soup(text)
+        soup = _soup(data.decode("utf-8", "replace"))
         root = soup if soup is not None else root
     return root if root is not None else etree.Element("html")
 

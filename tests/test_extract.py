@@ -248,11 +248,11 @@ def test_a_page_libxml2_stops_reading_is_read_to_its_end(monkeypatch):
 
     assert body_found(html_text.parse(text))
     with monkeypatch.context() as m:  # libxml2 alone, on the page as served: it stops at </html>
-        m.setattr(html_text, "_DOCUMENT_END", re.compile(r"(?!)"))
+        m.setattr(html_text, "_DOCUMENT_END", re.compile(rb"(?!)"))
         m.setattr(html_text, "GAVE_UP_MIN", 10**9)
         assert not body_found(html_text.parse(text))
     with monkeypatch.context() as m:  # the end tags kept: the bs4 fallback reads on
-        m.setattr(html_text, "_DOCUMENT_END", re.compile(r"(?!)"))
+        m.setattr(html_text, "_DOCUMENT_END", re.compile(rb"(?!)"))
         root = html_text.parse(text)
         assert body_found(root) and type(root).__module__ == "lxml.html"
     assert _extract(name).kind == "article"
