@@ -595,21 +595,25 @@ def _attachments(links: list[tuple[str, Tag]]) -> list[dict]:
 _ROW_TAGS = frozenset({"li", "tr", "dd", "dl"})
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _list_items(links: list[tuple[str, Tag]]) -> list[dict]:
     items, seen = [], set()
     for url, a in links:
         if url in seen or attachment_type(url):
             continue
+        title = normalize_inline(a.get("title") or inline_text(a))
+        if len(title) < 4:  # (a menu's 首页, English …: before its row's text is read)
+            continue
         row = next((p for p in a.iterancestors() if p.tag in _ROW_TAGS), None)
         if row is None:
             continue
-        m = _ITEM_DATE.search(normalize_inline(inline_text(row)))
+        text = inline_text(row)
+        m = _ITEM_DATE.search(normalize_inline(text)) if _DIGIT.search(text) else None
         if not m and row.getparent() is not None and row.tag == "dd":
             m = _ITEM_DATE.search(normalize_inline(inline_text(row.getparent()))[:300])
         if not m:
-            continue
-        title = normalize_inline(a.get("title") or inline_text(a))
-        if len(title) < 4:
             continue
         seen.add(url)
         items.append({"title": title, "url": url, "date": parse_date(m.group(0), with_time=False)})
