@@ -82,7 +82,7 @@ def _assemble(h: History, crawl_id: str, site: str | None, page_id: int, own: Pa
         last = db.execute("SELECT status, error FROM captures WHERE url = ? AND crawl_id = ? ORDER BY id DESC "
                           "LIMIT 1", [url, crawl_id]).fetchone()
         failed = last is not None and is_failure(last[0], last[1])
-        why = f"{last[1] or 'HTTP ' + str(last[0])}" if failed else "not fetched"
+        why = (last[1] or f"HTTP {last[0]}") if failed else "not fetched"
         if part is None or part[1] is None:
             missing.append(f"page {n} of the article ({url}) has no text in the archive: {why}")
             continue

@@ -287,7 +287,6 @@ def _as_text(title: str) -> str:
 
 
 BESIDE_TITLE_TEXTS = 8  # how many texts after the heading may hold its unlabelled date
-_LEADING_DATE = re.compile(r"^\s*\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}")
 
 
 def _date_beside(soup: Tag, title: str | None, container: Tag | None) -> str | None:
@@ -311,7 +310,7 @@ def _date_beside(soup: Tag, title: str | None, container: Tag | None) -> str | N
         seen += 1
         if seen > BESIDE_TITLE_TEXTS or (container is not None and (el is container or container in el.iterancestors())):
             return None
-        if _LEADING_DATE.match(text) and not _WIDGET.search(text):
+        if _ITEM_DATE.match(text) and not _WIDGET.search(text):  # (a text that opens with a date)
             return parse_date(text)
     return None
 
@@ -329,13 +328,13 @@ def _series(url: str, links: list[tuple[str, Tag]]) -> tuple[str, list[str]]:
     stem_1.html (TRS counts from 1) or stem_2.html, stem-3.html …; (url, []) for a page that is not one
     of them. A page named like page N of another is one only when it links back to that first page."""
     page = urlsplit(url)
-    first, path = url, page.path
+    first, path, own = url, page.path, None
     if (m := _NTH_PAGE.match(page.path)) and int(m.group(2)) >= 1:
         stem_path = m.group(1) + m.group(3)
         back = next((link for link, _ in links if (t := urlsplit(link)).netloc == page.netloc
                      and t.path == stem_path and not t.query), None)
         if back is not None:
-            first, path = back, stem_path
+            first, path, own = back, stem_path, int(m.group(2))
     m = _STEM_EXT.match(path)
     if not m:
         return first, []
@@ -348,10 +347,10 @@ def _series(url: str, links: list[tuple[str, Tag]]) -> tuple[str, list[str]]:
         target = urlsplit(link)
         if target.netloc == page.netloc and not target.query and (n := nth.match(target.path)) and int(n.group(1)) >= 1:
             found.setdefault(int(n.group(1)), link)
-    if first == url and not found:
+    if own is None and not found:
         return url, []
-    if first != url:
-        found.setdefault(int(_NTH_PAGE.match(page.path).group(2)), url)
+    if own is not None:
+        found.setdefault(own, url)
     return first, [found[n] for n in sorted(found)]
 
 

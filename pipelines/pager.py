@@ -52,7 +52,7 @@ def _hrefs(html: str) -> list[str]:
 _JS_CALL = re.compile(r"""(?:href\s*=\s*["']javascript:|onclick\s*=\s*["'])\s*([A-Za-z_$][\w$.]*\s*\([^"')]*\))""", re.I)
 
 
-def _lower_bytes(text: str) -> bytes:
+def lower_bytes(text: str) -> bytes:
     """``text`` lower-cased for literal tests: its UTF-8 bytes (a str of Chinese lower-cases slowly)."""
     return text.encode("utf-8", "surrogatepass").lower()
 
@@ -60,7 +60,7 @@ def _lower_bytes(text: str) -> bytes:
 def _js_calls(html: str) -> list[str]:
     """``javascript:f(…)`` hrefs and onclick calls. The pattern is case-insensitive and tried at every
     position (9 ms on a 413 KB page): run only on a page that has one of its two words."""
-    low = _lower_bytes(html)
+    low = lower_bytes(html)
     return _JS_CALL.findall(html) if b"javascript:" in low or b"onclick" in low else []
 _SELECT = re.compile(r"<select\b[^>]*onchange[^>]*>(.*?)</select>", re.S | re.I)
 _OPTION = re.compile(r"""<option\b[^>]*value\s*=\s*["']([^"']+)["']""", re.I)
@@ -461,7 +461,7 @@ def wants_browser(html: str, url: str, links: list[str],
     has its list only in a browser (rendered then, see crawler/render.py)."""
     inline, external = scripts_of_page or inline_scripts(html, url)
     scripts = "\n".join(inline)
-    low = _lower_bytes(scripts)
+    low = lower_bytes(scripts)
     fetches = any(w in low for w in _FETCH_WORDS) and _FETCHES.search(scripts)
     if not fetches and not any(
             re.search(r"vue|react|angular|app\.[0-9a-f]+\.js", u, re.I) for u in external):
