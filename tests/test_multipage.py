@@ -82,6 +82,7 @@ def test_an_article_over_four_pages_is_one_document_and_a_change_on_page_3_is_it
         edited = [TEXTS[3][0], "第3页点评：此句为新改。", *TEXTS[3][2:]]
         site.routes[PART.format(3)] = Resource(_page(3, edited), HTML)
         _crawl(site, data)  # page 3 changes, page 1 answers 304
+        assert cli_json("history", first, data=data)["captures"][-1]["status"] == 304  # assembled all the same
         changed = [e for e in _events(data) if e["kind"] == "changed"]
         assert [e["url"] for e in changed] == [first], changed
         assert "body" in changed[0]["fields"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pipelines.jsbox import run_scripts
 from pipelines.links import html_discovery, json_discovery
 from pipelines.pager import discover, json_pages
@@ -97,3 +99,26 @@ def test_jpage_posts_cover_every_record_once():
     ranges = [u.split("?", 1)[1] for u, _ in p.posts]
     assert ranges == ["startrecord=46&endrecord=90&perpage=15", "startrecord=91&endrecord=100&perpage=15"]
     assert {b for _, b in p.posts} == {"columnid=9&unitid=8"} and json.dumps(p.to_dict())
+
+
+@pytest.mark.parametrize("snippet, pages", [
+    ('<script>createPageHTML(3, 0, "index", "html");</script>', True), ("<a onclick='goPage(2)'>2</a>", True),
+    ("var pageNo = 1;", True), ("var TotalPage: 3;", True), ("countPage(5)", True), ("var PageCount: 2", True),
+    ("jpage", True), ("<nextgroup>", True), ("/gkmlpt/index", True), ("?page = 2", True),
+    ('<select onchange="go(this)">', True), ("<span>共 3 页</span>", True), ("下一页", True), ("第1/4页", True),
+    ("尾 页", True), ("<p>homepage pages of the page</p>", False), ("<p>首页 第一章</p>", False)])
+def test_may_page_reads_every_sign_of_paging_in_any_case(snippet, pages):
+    """may_page's literal scans (the page's bytes lower-cased; the words with 'page' in them looked
+    for around each 'page'): each form the pager cascade reads, and prose that only says 'page'."""
+    from pipelines.links import may_page
+
+    assert may_page(f"<html><body>中文{snippet}</body></html>") is pages
+
+
+def test_hrefs_and_script_calls_are_found_whatever_their_case_and_not_inside_a_word():
+    from pipelines.pager import _hrefs, _js_calls
+
+    assert _hrefs("""<a ahref="x"> <a data-href="y"> location.href = 'z'; <A HREF="w">""") == ["y", "z", "w"]
+    assert _js_calls("""<a HREF="JavaScript:goPage(2)">2</a><span onClick="turnPage(3)">""") == ["goPage(2)", "turnPage(3)"]
+    assert _js_calls("<a href='/a/2.html'>2</a>") == []
+
