@@ -149,9 +149,8 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
 
     box: list[Tag] = []  # the elements the fields were read from
     fields = metadata_table(soup, box)
-    for el in _Index(soup).select_all(CHROME_SELECTORS):
-        drop(el)  # its tail, the text after it, stays
     index = _Index(soup)
+    index.drop(index.select_all(CHROME_SELECTORS))  # their tails, the text after them, stay
     body = body_of(soup)
     page_text = normalize_block(element_text(body if body is not None else soup))
     line_date, line_source = pub_line(page_text)
@@ -450,6 +449,21 @@ class _Index:
                 self.by_id.setdefault(ident, []).append(el)
             for cls in (el.get("class") or "").split():
                 self.by_class.setdefault(cls, []).append(el)
+
+    def drop(self, elements: list[Tag]) -> None:
+        """Take elements out of the tree (``drop``) and out of the index, with what they hold."""
+        gone: set[Tag] = set()
+        for el in elements:
+            if el not in gone:  # inside one dropped already: out of the tree with it
+                gone.update(el.iter(etree.Element))
+                drop(el)
+        if not gone:
+            return
+        for table in (self.by_id, self.by_class, self.by_tag):
+            for key, found in table.items():
+                table[key] = [el for el in found if el not in gone]
+        for el in gone:
+            del self.order[el]
 
     def select(self, selector: str) -> list[Tag]:
         if selector.startswith("#"):
