@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Iterable
 
 from .errors import GovArchiveError
 from .state import EmptyState
@@ -130,13 +131,14 @@ end
 return #ids
 """
 
-# A live worker's heartbeat renews its leases: only a dead (or cut-off) worker's expire.
+# A live worker's heartbeat renews the leases it holds (ARGV[3…]): only a dead (or cut-off) worker's
+# expire — and a lease its worker never learnt of (a pop whose answer was lost) expires too.
 _RENEW = """
-local until, worker = tonumber(ARGV[1]), ARGV[2]
+local expires, worker = tonumber(ARGV[1]), ARGV[2]
 local n = 0
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if redis.call('HGET', KEYS[2] .. 'lease:' .. id, 'worker') == worker then
-    redis.call('ZADD', KEYS[1], 'XX', until, id)
+for i = 3, #ARGV do
+  if redis.call('HGET', KEYS[2] .. 'lease:' .. ARGV[i], 'worker') == worker then
+    redis.call('ZADD', KEYS[1], 'XX', expires, ARGV[i])
     n = n + 1
   end
 end
@@ -344,9 +346,12 @@ class Cluster:
         request serialised), for a retry."""
         self._finish(keys=[self.key("leases"), PREFIX], args=[lease, requeue or "", time.time(), 0])
 
-    def renew(self, worker: str, lease_ttl: float = LEASE_TTL) -> int:
-        """Keep a live worker's leases; return how many it holds."""
-        return int(self._renew(keys=[self.key("leases"), PREFIX], args=[time.time() + lease_ttl, worker]))
+    def renew(self, worker: str, leases: Iterable[str], lease_ttl: float = LEASE_TTL) -> int:
+        """Keep the leases a live worker holds (their ids); return how many are still its own."""
+        held = list(leases)
+        if not held:
+            return 0
+        return int(self._renew(keys=[self.key("leases"), PREFIX], args=[time.time() + lease_ttl, worker, *held]))
 
     def hand_back(self, worker: str) -> int:
         """Return every lease a worker holds to its queue (the worker is stopping); return how many."""
@@ -356,9 +361,14 @@ class Cluster:
             self.r.zadd(self.key("leases"), {i: 0 for i in mine})
         return self.reap() if mine else 0
 
-    def local(self, crawl_id: str, worker: str, delta: int) -> None:
-        """Requests a worker keeps to itself (a browser render): the crawl is not drained while any wait."""
-        self.r.hincrby(self.key(f"local:{crawl_id}"), worker, delta)
+    def local(self, crawl_id: str, worker: str, token: str, waiting: bool) -> None:
+        """A request a worker keeps to itself (a browser render), by its token: the crawl is not drained
+        while any waits. Made twice (an answer lost), it counts once."""
+        field = f"{token}|{worker}"
+        if waiting:
+            self.r.hset(self.key(f"local:{crawl_id}"), field, 1)
+        else:
+            self.r.hdel(self.key(f"local:{crawl_id}"), field)
 
     def reap(self) -> int:
         """Hand back the requests of leases that expired (their worker died); return how many."""
@@ -367,8 +377,8 @@ class Cluster:
     def pending(self, crawl_id: str, live: set[str] | None = None) -> int:
         """Requests of a crawl queued or leased, and kept by live workers (``live``: their names)."""
         queued, leased = self.r.mget(self.key(f"queued:{crawl_id}"), self.key(f"leased:{crawl_id}"))
-        local = sum(max(0, int(n)) for w, n in self.r.hgetall(self.key(f"local:{crawl_id}")).items()
-                    if live is None or w.decode() in live)
+        local = sum(1 for f in self.r.hkeys(self.key(f"local:{crawl_id}"))
+                    if live is None or f.decode().partition("|")[2] in live)
         return max(0, int(queued or 0)) + max(0, int(leased or 0)) + local
 
     def done_count(self, crawl_id: str) -> int:

@@ -20,6 +20,7 @@ only writer. Its steps:
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 import time
@@ -30,6 +31,7 @@ from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
 from . import seeds as seeding
 from .capture import split_key
@@ -42,7 +44,14 @@ from .recorder import new_crawl_id
 from .revisit import Policy
 from .scope import Scope
 from .state import SQLiteState
-from .warc import OPEN_SUFFIX, WarcWriter, last_complete_offset, repair_open_files, warc_date
+from .warc import (
+    OPEN_SUFFIX,
+    WarcWriter,
+    first_member,
+    last_complete_offset,
+    repair_open_files,
+    warc_date,
+)
 
 log = logging.getLogger("govarchive")
 
@@ -107,12 +116,14 @@ class Ingester:
             return None
         if name not in self.crawl_of:
             try:
-                with open(path, "rb") as fh:
-                    rec = next(iter(ArchiveIterator(fh)), None)
-                    crawl = _fields(rec.raw_stream.read()).get("govarchive-crawl-id") if rec is not None and \
-                        rec.rec_type == "warcinfo" else None
-            except (OSError, ValueError, StopIteration):
-                return None  # just created, nothing readable yet: asked again next time
+                first = first_member(path)
+                if first is None:
+                    return None  # its first record not whole yet: asked again next time, never taken as foreign
+                rec = next(iter(ArchiveIterator(io.BytesIO(first))), None)
+                crawl = _fields(rec.raw_stream.read()).get("govarchive-crawl-id") if rec is not None and \
+                    rec.rec_type == "warcinfo" else None
+            except (OSError, ValueError, ArchiveLoadFailed):
+                return None
             self.crawl_of[name] = crawl
         return self.crawl_of[name]
 

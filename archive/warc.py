@@ -337,6 +337,22 @@ def repair_open_files(directory: str | Path, prefix: str = "") -> list[tuple[str
 _CHUNK = 1 << 20
 
 
+def first_member(path: Path, limit: int = 1 << 20) -> bytes | None:
+    """The first record of a WARC file, inflated — None while its gzip member is not whole (the file
+    just created, its writer mid-write) or longer than ``limit``."""
+    d = zlib.decompressobj(31)
+    out = []
+    with open(path, "rb") as fh:
+        while not d.eof:
+            chunk = fh.read(64 * 1024)
+            if not chunk:
+                return None
+            out.append(d.decompress(chunk, limit))
+            if sum(map(len, out)) >= limit:
+                return None
+    return b"".join(out)
+
+
 def last_complete_offset(source: str | Path | io.BufferedIOBase, start: int = 0) -> int:
     """Return the end offset of the last whole gzip member holding a whole WARC record (from
     ``start``, where a member begins: a file being written is followed from where it was read to).

@@ -7,10 +7,15 @@ to the queue when a worker dies, and crawls side by side. Here:
 
 - ``HostQueue`` (SCHEDULER_QUEUE_CLASS): push to the crawl's host queue, pop under the host limits;
   a popped request carries its lease in ``meta["govarchive_lease"]``.
-- ``CrawlDupeFilter`` (DUPEFILTER_CLASS): one seen set per crawl, never cleared by a worker.
+- ``CrawlDupeFilter`` (DUPEFILTER_CLASS): one seen set per crawl, never cleared by a worker; its
+  fingerprints. The scheduler tests the seen set and queues in one script (the queue's push), not in
+  scrapy-redis's two calls: a call made again after its answer was lost must not count a link seen
+  that was never queued.
 - ``ClusterScheduler`` (SCHEDULER): a retry hands its lease back to the queue (another worker may
   take it, under the host's limits); requests that cannot leave this process (a browser render, whose
   meta holds live objects) stay local, counted in Redis so the crawl is not drained under them.
+- ``Outbox``: what Redis did not take while it was down, sent again when it returns; the leases the
+  worker holds, renewed by its heartbeat (a lease nobody holds expires and goes back to its queue).
 - requests are JSON, never pickle (SCHEDULER_SERIALIZER = "archive.cluster", whose ``dumps``/``loads``
   the coordinator writes its seeds with too).
 - ``ClusterSlotMiddleware``: the host's slot is freed as soon as the download is over.
@@ -26,11 +31,14 @@ import logging
 import os
 import socket
 import time
+import uuid
 import warnings
 from collections import deque
 from urllib.parse import urlsplit
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
@@ -67,12 +75,19 @@ LOCAL_ONLY = ("playwright", "playwright_include_page", "playwright_page_methods"
 
 
 class Outbox:
-    """Redis calls that failed while Redis was unreachable, kept in order and made again when it
-    returns: a link found, a lease ended, a slot freed is never lost to an outage."""
+    """The worker's side of Redis: the calls that failed while Redis was unreachable, kept in order
+    and made again when it returns (a link found, a lease ended, a slot freed is never lost to an
+    outage), and the leases the worker holds, which its heartbeat renews.
+
+    Every call made again must be safe to make twice: the first try may have reached Redis and only
+    its answer been lost. So a link is queued by one script that tests the crawl's seen set and
+    queues together, and ending a lease or freeing a slot does nothing the second time.
+    """
 
     def __init__(self) -> None:
         self.ops: deque = deque()
         self.down_since: float | None = None
+        self.held: set[str] = set()  # lease ids popped and not yet ended
 
     def call(self, fn, *args: object, **kw: object):  # noqa: ANN001, ANN201
         if self.ops:  # down: keep the order of what the worker did
@@ -88,8 +103,9 @@ class Outbox:
     def down(self, exc: Exception) -> None:
         if self.down_since is None:
             self.down_since = time.time()
-            logger.error("Redis unreachable (%s): this worker takes no work until it returns; what it has "
-                         "done is kept and sent then", exc)
+            what = "unreachable" if isinstance(exc, RedisConnectionError | RedisTimeoutError) else "refused a call"
+            logger.error("Redis %s (%s): this worker takes no work until it answers; what it has done is "
+                         "kept and sent then", what, exc)
 
     def flush(self) -> bool:
         """Send what waits; True when Redis answers again (or never left)."""
@@ -145,15 +161,18 @@ class HostQueue(Base):
         except RedisError:
             return 0
 
-    def push(self, request: Request, fp: str | None = None) -> None:
-        """Queue a request (``fp``: test the crawl's seen set first, when the dupefilter could not)."""
+    def push(self, request: Request, fp: str | None = None) -> bool | None:
+        """Queue a request unless the crawl has seen ``fp`` (None: queue it anyway), testing and
+        queueing in one step; True if queued, False if seen, None if it waits for Redis."""
         crawl = request.meta["govarchive_crawl"]
-        self.outbox.call(self.cluster.push, crawl, urlsplit(request.url).netloc, fp, self._encode_request(request),
-                         priority=request.priority, force=fp is None)
+        return self.outbox.call(self.cluster.push, crawl, urlsplit(request.url).netloc, fp,
+                                self._encode_request(request), priority=request.priority, force=fp is None)
 
     def requeue(self, request: Request) -> None:
         """Hand a leased request back (a retry): another worker may fetch it."""
-        self.outbox.call(self.cluster.finish, request.meta["govarchive_lease"], requeue=self._encode_request(request))
+        lease = request.meta["govarchive_lease"]
+        self.outbox.held.discard(lease)
+        self.outbox.call(self.cluster.finish, lease, requeue=self._encode_request(request))
 
     def pop(self, timeout: int = 0) -> Request | None:
         if not self.outbox.flush():
@@ -174,6 +193,7 @@ class HostQueue(Base):
             return None
         request.meta["govarchive_lease"] = lease
         request.meta.setdefault("govarchive_crawl", crawl)
+        self.outbox.held.add(lease)
         return request
 
     def clear(self) -> None:
@@ -219,22 +239,24 @@ class ClusterScheduler(Scheduler):
             logger.error("a request outside any crawl was dropped: %s", request.url)
             return False
         if is_local(request, self.spider):
-            request.meta["govarchive_local"] = crawl
-            self.queue.outbox.call(self.queue.cluster.local, crawl, self.queue.worker, 1)
+            request.meta["govarchive_local"] = (crawl, uuid.uuid4().hex)
+            self.queue.outbox.call(self.queue.cluster.local, crawl, self.queue.worker, request.meta["govarchive_local"][1],
+                                   True)
             self.local.append(request)
             return True
         if request.meta.get("govarchive_lease"):  # a retry: back to the host's queue, under its limits
             self.queue.requeue(request)
             return True
-        if self.queue.outbox.ops:  # Redis is down: queued when it returns, the seen test made then
-            self.queue.push(request, fp=None if request.dont_filter else self.df.request_fingerprint(request))
-            return True
-        try:
-            return super().enqueue_request(request)
-        except RedisError as exc:
-            self.queue.outbox.down(exc)
-            self.queue.push(request, fp=None if request.dont_filter else self.df.request_fingerprint(request))
-            return True
+        # The seen test and the queueing in one script, not scrapy-redis's two calls: a call whose
+        # answer was lost (Redis killed after it ran) and is made again cannot leave a link counted
+        # as seen but never queued. While Redis is down, it waits in the outbox (None).
+        queued = self.queue.push(request, fp=None if request.dont_filter else self.df.request_fingerprint(request))
+        if queued is False:
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def next_request(self) -> Request | None:
         if self.local:
@@ -261,7 +283,8 @@ class ClusterScheduler(Scheduler):
         if self._nudge is not None and self._nudge.active():
             self._nudge.cancel()
         for request in self.local:  # never fetched: counted no more
-            self.queue.outbox.call(self.queue.cluster.local, request.meta["govarchive_local"], self.queue.worker, -1)
+            crawl, token = request.meta["govarchive_local"]
+            self.queue.outbox.call(self.queue.cluster.local, crawl, self.queue.worker, token, False)
         self.local.clear()
 
 
@@ -340,10 +363,11 @@ def finish(box: Outbox, cluster: Cluster, worker: str, request: Request | None) 
         return
     lease = request.meta.pop("govarchive_lease", None)
     if lease:
+        box.held.discard(lease)
         box.call(cluster.finish, lease)
-    crawl = request.meta.pop("govarchive_local", None)
-    if crawl:
-        box.call(cluster.local, crawl, worker, -1)
+    local = request.meta.pop("govarchive_local", None)
+    if local:
+        box.call(cluster.local, local[0], worker, local[1], False)
 
 
 # -- the archive ------------------------------------------------------------------------------------------
@@ -462,7 +486,7 @@ class ClusterArchiveExtension(ArchiveExtension):
                     self.cluster.ack_closed(crawl, self.worker)
             self.cluster.heartbeat(self.worker, ttl=max(int(HEARTBEAT * 10), 5), host=socket.gethostname(),
                                    pid=os.getpid(), open=dict(self.since))
-            self.cluster.renew(self.worker, self.lease_ttl)
+            self.cluster.renew(self.worker, box.held, self.lease_ttl)
             self.cluster.reap()
         except RedisError as exc:
             box.down(exc)

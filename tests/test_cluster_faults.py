@@ -1,0 +1,124 @@
+"""The cluster's parts under the faults a real Redis deployment has: a call carried out whose answer
+was lost, a worker holding a lease longer than its time to live, a WARC file seen while its writer
+is still writing its first record. Real redis-server, real Scrapy components (``get_crawler``, then
+the method), real WARC files."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+from scrapy import Request, Spider
+from scrapy.utils.test import get_crawler
+from warcio.warcwriter import WARCWriter
+
+from archive.cluster import Cluster
+from archive.coordinator import Ingester
+from archive.db import open_db
+from crawler.cluster import ClusterScheduler, outbox
+
+from .cutproxy import CutProxy
+from .test_cluster import redis_server
+
+CRAWL = "20260101T000000-abcdef"
+
+
+def scheduler(redis: str) -> ClusterScheduler:
+    settings = {"GOVARCHIVE_REDIS": redis, "REDIS_URL": redis, "GOVARCHIVE_WORKER": "w1", "GOVARCHIVE_LEASE_TTL": 30,
+                "SCHEDULER_QUEUE_CLASS": "crawler.cluster.HostQueue",
+                "DUPEFILTER_CLASS": "crawler.cluster.CrawlDupeFilter", "SCHEDULER_SERIALIZER": "archive.cluster",
+                "SCHEDULER_PERSIST": True}
+    crawler = get_crawler(Spider, settings)
+    spider = Spider.from_crawler(crawler, name="govcluster")
+    crawler.spider = spider
+    sched = ClusterScheduler.from_crawler(crawler)
+    sched.open(spider)
+    return sched
+
+
+def queued_urls(cluster: Cluster) -> list[str]:
+    out = []
+    for key in cluster.r.scan_iter(cluster.key(f"q:{CRAWL}|*")):
+        out += [json.loads(raw)["url"] for raw in cluster.r.zrange(key, 0, -1)]
+    return sorted(out)
+
+
+def test_a_link_whose_answer_was_lost_is_queued_once_redis_answers_again():
+    """Redis ran the call that counted the link seen, then died before answering: made again when
+    Redis is back, the link must still be queued (scrapy-redis's seen test, a call of its own, left it
+    seen and never queued: a page of the site silently missing from the crawl)."""
+    with redis_server() as (redis, _):
+        proxy = CutProxy(int(redis.rsplit(":", 1)[1].split("/")[0]))
+        try:
+            sched = scheduler(proxy.url())
+            direct = Cluster(redis)
+            warm = Request("http://127.0.0.9/a.html", meta={"govarchive_crawl": CRAWL})
+            assert sched.enqueue_request(warm)  # connections open, scripts loaded: the next call is the link's
+            proxy.cut_next()
+            lost = Request("http://127.0.0.9/b.html", meta={"govarchive_crawl": CRAWL})
+            assert sched.enqueue_request(lost)  # kept by the worker while Redis is away
+            assert proxy.cut.is_set(), "the proxy never cut an answer: the test did not test anything"
+            assert outbox(sched.crawler).ops, "the worker did not notice Redis was gone"
+            assert queued_urls(direct) in (["http://127.0.0.9/a.html"], ["http://127.0.0.9/a.html", "http://127.0.0.9/b.html"])
+            proxy.resume()
+            assert outbox(sched.crawler).flush()
+            assert queued_urls(direct) == ["http://127.0.0.9/a.html", "http://127.0.0.9/b.html"]
+            assert not sched.enqueue_request(Request("http://127.0.0.9/b.html", meta={"govarchive_crawl": CRAWL}))
+            assert direct.pending(CRAWL) == 2
+        finally:
+            proxy.close()
+
+
+def test_a_live_worker_keeps_the_leases_it_holds_and_one_it_never_learnt_of_goes_back():
+    """A fetch slower than the lease's time to live stays its worker's while the worker renews it; a
+    lease whose pop answer was lost (held by nobody) expires and goes back to its queue."""
+    with redis_server() as (redis, _):
+        cluster = Cluster(redis)
+        for i in range(3):
+            assert cluster.push(CRAWL, "127.0.0.9", f"fp{i}", json.dumps({"url": f"http://127.0.0.9/{i}.html"}))
+        leases = [cluster.pop("w1", per_host=3, lease_ttl=1.0)[0] for _ in range(3)]
+        held, orphan = leases[:2], leases[2]
+        assert cluster.renew("w1", held, lease_ttl=30) == 2
+        assert cluster.renew("w2", held, lease_ttl=30) == 0  # another worker cannot keep them
+        time.sleep(1.3)
+        assert cluster.reap() == 1
+        assert cluster.pending(CRAWL) == 3  # two leased, one queued again
+        again = cluster.pop("w2", per_host=3)
+        assert again is not None and json.loads(again[3])["url"] == "http://127.0.0.9/2.html" and again[0] != orphan
+        cluster.finish(held[0])
+        cluster.finish(held[0])  # made again after a lost answer: nothing more happens
+        assert cluster.pending(CRAWL) == 2
+
+
+def test_a_request_kept_local_is_counted_once_whatever_the_retries():
+    with redis_server() as (redis, _):
+        cluster = Cluster(redis)
+        cluster.local(CRAWL, "w1", "t1", True)
+        cluster.local(CRAWL, "w1", "t1", True)  # made again after a lost answer
+        cluster.local(CRAWL, "w2", "t2", True)
+        assert cluster.pending(CRAWL) == 2 and cluster.pending(CRAWL, live={"w2"}) == 1
+        cluster.local(CRAWL, "w1", "t1", False)
+        cluster.local(CRAWL, "w1", "t1", False)
+        assert cluster.pending(CRAWL) == 1
+
+
+def test_the_coordinator_never_takes_a_file_whose_first_record_is_half_written_as_another_crawls(tmp_path):
+    """A worker's new file, seen before its warcinfo is whole, is asked about again — not remembered
+    as no crawl's (its records were then never read: a finished crawl with nothing ingested)."""
+    warcs = tmp_path / "warcs"
+    warcs.mkdir()
+    db = open_db(tmp_path)
+    ingester = Ingester(tmp_path, db, CRAWL, error_crawls=3)
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=True)
+    writer.write_record(writer.create_warcinfo_record("w.warc.gz", {"govarchive-crawl-id": CRAWL, "isPartOf": CRAWL}))
+    whole = buf.getvalue()
+    path = warcs / "govarchive-w1-abcdef-20260101000000000-00000-h.warc.gz.open"
+    path.write_bytes(b"")
+    assert ingester.open_files() == []
+    path.write_bytes(whole[: len(whole) // 2])
+    assert ingester.open_files() == []
+    path.write_bytes(whole)
+    assert ingester.open_files() == [path]
+    db.conn.close()
