@@ -51,9 +51,9 @@ def redis_server(appendonly: bool = False, port: int | None = None, workdir: Pat
         proc.wait(10)
 
 
-def worker(redis: str, data: Path, name: str, log: Path) -> subprocess.Popen:
+def worker(redis: str, data: Path, name: str, log: Path, lease_ttl: float = 4) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "archive.cli", "worker", "--redis", redis, "--data", str(data),
-                             "--name", name, "--concurrency", "4", "--lease-ttl", "4"],
+                             "--name", name, "--concurrency", "4", "--lease-ttl", str(lease_ttl)],
                             cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT)
 
 
@@ -228,6 +228,28 @@ def test_a_redis_restart_mid_crawl_loses_nothing(tmp_path):
         assert "refused a call" not in log and "Error compiling" not in log, log[-3000:]
         assert documents(site) <= captured(data)
     warcio_check(data)
+
+
+def test_a_fetch_slower_than_its_lease_stays_its_workers(tmp_path):
+    """A live worker renews the lease of a request it is still fetching: a page that takes longer
+    than the lease's time to live is fetched once, not handed to the other worker as well (as when
+    the renewal script never ran)."""
+    with DemoSite(edition=1, host="127.0.0.10") as site, redis_server() as (redis, _):
+        slow = sorted(documents(site))[0].split(site.url.rstrip("/"), 1)[1]
+        site.fault = lambda method, path: "timeout" if path == slow else None
+        site.timeout_after = 6.0  # three times the lease's time to live
+        data = tmp_path / "data"
+        ws = [worker(redis, data, f"w{i}", tmp_path / f"w{i}.log", lease_ttl=2) for i in (1, 2)]
+        try:
+            got = cli("crawl", site.url, "--redis", redis, data=data, timeout=180)
+            assert "finished" in got.stderr
+        finally:
+            for w in ws:
+                w.send_signal(signal.SIGTERM)
+            for w in ws:
+                w.wait(60)
+        assert [p for m, p in site.requests if p == slow] == [slow]
+        assert documents(site) <= captured(data)
 
 
 def test_workers_lists_live_workers(tmp_path):
