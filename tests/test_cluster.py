@@ -269,3 +269,25 @@ def test_workers_lists_live_workers(tmp_path):
         finally:
             w.send_signal(signal.SIGTERM)
             assert w.wait(60) == 0
+
+
+def test_a_list_only_a_browser_shows_is_crawled_through_the_cluster(tmp_path):
+    """A worker renders a browser-only list itself (the request holds live objects and stays in its
+    process, counted in Redis): the crawl is not taken for drained under it, and every document the
+    rendered list links is fetched."""
+    from .pagersites import PagerSite
+
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        pytest.fail("chromium is not installed (Debian: apt-get install chromium; .ci/run does it)")
+    data = tmp_path / "data"
+    with PagerSite("browser", 23) as site, redis_server() as (redis, _):
+        w = worker(redis, data, "w1", tmp_path / "w1.log")
+        try:
+            got = cli("crawl", site.url.rstrip("/") + site.start_path, "--redis", redis, data=data, timeout=240)
+        finally:
+            w.send_signal(signal.SIGTERM)
+            w.wait(60)
+        docs = {site.url.rstrip("/") + d for d in site.docs}
+        requests = list(site.requests)
+    assert ("GET", "/api/list?page=3&size=10") in requests, (tmp_path / "w1.log").read_text()[-3000:]
+    assert docs <= captured(data), got.stderr[-3000:]
