@@ -635,13 +635,11 @@ def worker(archive: Archive, redis: str, concurrency: int, name: str | None, con
         from .schedule import worker_unit
 
         return click.echo(worker_unit(invoked_as(), archive.path, redis, concurrency, name, contact))
-    from .cluster import Cluster
+    def started(resolved: str) -> None:  # Redis reached, the name free: only now is the worker said to run
+        click.echo(f"worker {resolved}: fetching for {redis}, writing to {archive.path} (SIGTERM stops it)", err=True)
 
-    Cluster(redis)  # unreachable: one line, before Scrapy starts
-    click.echo(f"worker {name or 'on this machine'}: fetching for {redis}, writing to {archive.path} "
-               "(SIGTERM stops it)", err=True)
     stats = archive.work(redis, name=name, concurrency=concurrency, contact=contact,
-                         extra={"GOVARCHIVE_LEASE_TTL": lease_ttl})
+                         extra={"GOVARCHIVE_LEASE_TTL": lease_ttl}, started=started)
     click.echo(f"worker stopped: {stats.get('response_received_count', 0)} responses", err=True)
 
 

@@ -267,9 +267,10 @@ def _dead_here(worker: dict) -> bool:
 
 
 def run_worker(data: Path, redis_url: str, *, name: str | None = None, concurrency: int = 4,
-               contact: str | None = None, extra: dict | None = None) -> dict:
+               contact: str | None = None, extra: dict | None = None, started=None) -> dict:  # noqa: ANN001
     """Fetch for the cluster until SIGTERM (then hand back what is in flight and close the WARCs);
-    return the worker's stats."""
+    return the worker's stats. ``started(name)`` is called once the worker may run (Redis reached,
+    its name free), before it fetches."""
     from crawler.cluster import ClusterSpider
 
     from .cluster import Cluster
@@ -281,6 +282,8 @@ def run_worker(data: Path, redis_url: str, *, name: str | None = None, concurren
             raise GovArchiveError(f"a worker named {name} is already running on {w['host']} "
                                   "(give each worker its own --name)")
     settings = worker_settings(data, redis_url, name, concurrency, contact, extra)
+    if started is not None:
+        started(name)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ClusterSpider)
     process.crawl(crawler)

@@ -266,6 +266,10 @@ def test_workers_lists_live_workers(tmp_path):
             assert [r["name"] for r in rows] == ["alpha"] and rows[0]["pid"] == w.pid
             text = cli("workers", "--redis", redis).stdout
             assert text.startswith("alpha")
+            # A second worker of the same name would write the same files: refused, one line.
+            twin = cli("worker", "--redis", redis, "--name", "alpha", data=tmp_path / "data", check=False, timeout=60)
+            lines = twin.stderr.strip().splitlines()
+            assert twin.returncode == 1 and len(lines) == 1 and "already running" in lines[0], twin.stderr
         finally:
             w.send_signal(signal.SIGTERM)
             assert w.wait(60) == 0
