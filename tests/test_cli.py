@@ -127,3 +127,28 @@ def _ppid(pid: int) -> int | None:
         return None if fields[0] == "Z" else int(fields[1])  # a zombie has exited
     except (OSError, IndexError, ValueError):
         return None
+
+
+def test_demo_site_serves_the_edition_asked_for_until_interrupted(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from archive.demosite.pages import build
+
+    from .conftest import ROOT, free_port, serving
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    cmd = [sys.executable, "-m", "archive.cli", "demo-site", "--edition", "2", "--port", str(port)]
+    with serving(cmd, url) as proc:
+        first = build(1)
+        path, res = next((p, r) for p, r in build(2).items()  # a page edition 1 does not have as it is
+                         if r.status == 200 and (p not in first or first[p].body != r.body))
+        assert urllib.request.urlopen(url.rstrip("/") + path, timeout=10).read() == res.body
+        cli("crawl", url, data=tmp_path / "data")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+    assert subprocess.run([sys.executable, "-m", "archive.cli", "demo-site", "--port", "70000"], cwd=ROOT,
+                          capture_output=True).returncode == 2  # a bad port: click's one-line usage error
