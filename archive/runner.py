@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -267,7 +268,8 @@ def _dead_here(worker: dict) -> bool:
 
 
 def run_worker(data: Path, redis_url: str, *, name: str | None = None, concurrency: int = 4,
-               contact: str | None = None, extra: dict | None = None, started=None) -> dict:  # noqa: ANN001
+               contact: str | None = None, extra: dict | None = None,
+               started: Callable[[str], None] | None = None) -> dict:
     """Fetch for the cluster until SIGTERM (then hand back what is in flight and close the WARCs);
     return the worker's stats. ``started(name)`` is called once the worker may run (Redis reached,
     its name free), before it fetches."""
