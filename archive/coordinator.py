@@ -183,7 +183,8 @@ class Ingester:
 
 
 class _Run:
-    """One crawl's way through the phases: probing, running, closing, ended."""
+    """One crawl's way through the phases: probing, running, closing, ended (and lost, while a crawl
+    Redis lost is queued again)."""
 
     def __init__(self, job: ClusterCrawl, say) -> None:  # noqa: ANN001 - a callable taking one line
         self.job = job
@@ -229,6 +230,17 @@ class _Run:
             if self.phase == "closing":
                 self.deadline = time.monotonic() + CLOSE_WAIT
             return
+        self._register()
+        cluster.set_phase(self.crawl_id, "probing")
+        # First each host's soft-404 probe, and its answer: the history must know the site's own
+        # "not found" page before it judges the site's pages (archive/soft404.py).
+        for seed in seeding.probes(job.start_urls, job.scope):
+            self._push(seed, check_seen=False)
+        self.deadline = time.monotonic() + PROBE_WAIT
+
+    def _register(self) -> None:
+        """Put the crawl in Redis: what workers read of the archive, its limits, its configuration."""
+        job, cluster = self.job, self.cluster
         validators, links, payloads = self.state.snapshot()
         cluster.put_snapshot(self.crawl_id, validators, links, payloads)
         cluster.set_limits(self.crawl_id, job.per_host)
@@ -236,12 +248,23 @@ class _Run:
             "site": job.site, "start_urls": job.start_urls, "scope": job.scope.to_dict(), "overrides": job.overrides,
             "info": {"operator": job.contact or ""}, "allow_private": job.allow_private,
             "allow_private_hosts": sorted(job.allow_private_hosts)})
-        cluster.set_phase(self.crawl_id, "probing")
-        # First each host's soft-404 probe, and its answer: the history must know the site's own
-        # "not found" page before it judges the site's pages (archive/soft404.py).
-        for seed in seeding.probes(job.start_urls, job.scope):
-            self._push(seed, check_seen=False)
-        self.deadline = time.monotonic() + PROBE_WAIT
+
+    def _lost(self) -> None:
+        """Redis came back without the crawl (restarted without its data): its frontier is gone. The
+        crawl is queued again from the archive, as a killed one-process crawl resumes: what it captured
+        counts as done; its start URLs, the links of the lists it captured and has not fetched, and the
+        known pages due are queued."""
+        if self.phase != "lost":  # (again, when Redis failed part-way: each step below may be made twice)
+            self.say(f"Redis lost crawl {self.crawl_id} of {self.job.site} (restarted without its data? run it "
+                     "with appendonly yes): queueing the crawl again from the archive")
+            self.phase = "lost"
+        if not self.cluster.lock_site(self.job.site, self.crawl_id, ttl=LOCK_TTL):
+            raise GovArchiveError(f"while Redis was empty, crawl {self.cluster.site_lock_holder(self.job.site)} "
+                                  f"took {self.job.site}: crawl {self.crawl_id} stops (run it again to resume it)")
+        self.ingester.poll()  # what the workers wrote is the archive the crawl is queued again from
+        self._register()
+        self.empty = 0
+        self._seed()
 
     def _push(self, seed: seeding.Seed, check_seen: bool = True) -> None:
         url, method, body = split_key(seed.key)
@@ -267,6 +290,9 @@ class _Run:
 
     def step(self, live: set[str]) -> bool:
         """One look at the crawl; True once it has ended."""
+        if self.phase == "lost" or self.cluster.config(self.crawl_id) is None:
+            self._lost()
+            return False
         self.cluster.refresh_lock(self.job.site, self.crawl_id, LOCK_TTL)
         if self.phase in ("probing", "running"):
             self.ingester.poll()

@@ -329,3 +329,35 @@ def test_an_interrupted_coordinator_attaches_to_its_crawl_again(tmp_path):
         assert conn.execute("SELECT count(*), min(reason) FROM crawls").fetchone() == (1, "finished")
     finally:
         conn.close()
+
+
+def test_a_redis_that_comes_back_empty_is_said_and_the_crawl_queued_again_from_the_archive(tmp_path):
+    """Redis restarted without its data (no append-only file): the crawl's frontier is gone. The
+    coordinator says so and queues the crawl again from what the archive holds (the links of the
+    lists it captured and has not fetched), so the crawl still ends complete — not "finished" with
+    half the site missing and nothing said."""
+    with DemoSite(edition=1, host="127.0.0.12", latency=0.1) as site:
+        port = free_port()
+        data = tmp_path / "data"
+        with redis_server(port=port) as (redis, proc):
+            w = worker(redis, data, "w1", tmp_path / "w1.log")
+            coordinator = subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl", site.url, "--redis", redis,
+                                            "--data", str(data)], cwd=ROOT, stdout=subprocess.PIPE,
+                                           stderr=subprocess.PIPE, text=True)
+            for _ in range(400):
+                if len(site.requests) >= 20:
+                    break
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+            time.sleep(2)
+        with redis_server(port=port):  # the same address, nothing in it
+            try:
+                out, err = coordinator.communicate(timeout=240)
+            finally:
+                w.send_signal(signal.SIGTERM)
+                w.wait(60)
+        assert coordinator.returncode == 0, err[-3000:]
+        assert "lost crawl" in err, err[-3000:]
+        assert documents(site) <= captured(data), err[-3000:]
+    warcio_check(data)
