@@ -209,11 +209,12 @@ class SQLiteState:
             "SELECT f.url, f.depth FROM frontier f WHERE f.crawl_id = ? AND NOT EXISTS "
             "(SELECT 1 FROM captures c WHERE c.crawl_id = f.crawl_id AND c.url = f.url) ORDER BY f.rowid",
             [crawl_id])]
-        # The links of the lists and home pages the crawl captured and has not fetched: their queue
-        # rows may have died with it, and a captured list is not fetched again to find them.
+        # The links of the pages the crawl captured and has not fetched (a list's articles, an
+        # article's attachments): their queue rows may have died with it (a cluster's, with Redis),
+        # and a captured page is not fetched again to find them.
         seen = self.done(crawl_id) | {u for u, _ in out}
         for (links,) in self._rows("SELECT v.links FROM captures c JOIN versions v ON v.id = c.version_id "
-                                   "WHERE c.crawl_id = ? AND v.kind IN ('list', 'home') ORDER BY c.id", [crawl_id]):
+                                   "WHERE c.crawl_id = ? ORDER BY c.id", [crawl_id]):
             for url in json.loads(links or "[]"):
                 if url not in seen:
                     seen.add(url)
