@@ -361,14 +361,25 @@ class Cluster:
             self.r.zadd(self.key("leases"), {i: 0 for i in mine})
         return self.reap() if mine else 0
 
-    def local(self, crawl_id: str, worker: str, token: str, waiting: bool) -> None:
-        """A request a worker keeps to itself (a browser render), by its token: the crawl is not drained
-        while any waits. Made twice (an answer lost), it counts once."""
+    def local(self, crawl_id: str, worker: str, token: str, waiting: bool, url: str = "") -> None:
+        """A request a worker keeps to itself (a browser render of ``url``), by its token: the crawl is
+        not drained while any waits. Made twice (an answer lost), it counts once."""
         field = f"{token}|{worker}"
         if waiting:
-            self.r.hset(self.key(f"local:{crawl_id}"), field, 1)
+            self.r.hset(self.key(f"local:{crawl_id}"), field, url or "-")
         else:
             self.r.hdel(self.key(f"local:{crawl_id}"), field)
+
+    def orphaned_local(self, crawl_id: str, live: set[str]) -> list[tuple[str, str]]:
+        """Take the local requests of workers no longer alive off the crawl: (worker, the page URL) —
+        what died with them, to be queued again."""
+        key = self.key(f"local:{crawl_id}")
+        out = []
+        for field, url in self.r.hgetall(key).items():
+            worker = field.decode().partition("|")[2]
+            if worker not in live and self.r.hdel(key, field):
+                out.append((worker, url.decode()))
+        return out
 
     def reap(self) -> int:
         """Hand back the requests of leases that expired (their worker died); return how many."""

@@ -295,6 +295,14 @@ class _Run:
             return False
         self.cluster.refresh_lock(self.job.site, self.crawl_id, LOCK_TTL)
         if self.phase in ("probing", "running"):
+            for worker, url in self.cluster.orphaned_local(self.crawl_id, live):
+                # A page its worker was rendering when it died: fetched again (whole, not a 304),
+                # the next worker renders it as the first would have.
+                self.say(f"worker {worker} died rendering {url}: queued again")
+                if url.startswith(("http://", "https://")):
+                    self._push(seeding.Seed(url, {"handle_httpstatus_all": True, "govarchive_unconditional": True},
+                                           dont_filter=True),
+                               check_seen=False)
             self.ingester.poll()
             self.empty = self.empty + 1 if self.cluster.pending(self.crawl_id, live) == 0 else 0
             if self.phase == "probing" and (self.empty >= 2 or time.monotonic() > self.deadline):

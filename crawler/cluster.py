@@ -241,7 +241,7 @@ class ClusterScheduler(Scheduler):
         if is_local(request, self.spider):
             request.meta["govarchive_local"] = (crawl, uuid.uuid4().hex)
             self.queue.outbox.call(self.queue.cluster.local, crawl, self.queue.worker, request.meta["govarchive_local"][1],
-                                   True)
+                                   True, request.url)
             self.local.append(request)
             return True
         if request.meta.get("govarchive_lease"):  # a retry: back to the host's queue, under its limits

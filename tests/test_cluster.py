@@ -363,3 +363,39 @@ def test_a_redis_that_comes_back_empty_is_said_and_the_crawl_queued_again_from_t
         assert captured(tmp_path / "one") <= captured(data), err[-3000:]  # attachments of captured articles too
         assert documents(site) <= captured(data)
     warcio_check(data)
+
+
+def test_a_worker_killed_while_rendering_a_list_loses_nothing(tmp_path):
+    """The render of a browser-only list lives in its worker's process only: killed mid-render, the
+    page is queued again once the worker is gone, and another worker renders it."""
+    from .pagersites import PagerSite
+
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        pytest.fail("chromium is not installed (Debian: apt-get install chromium; .ci/run does it)")
+    data = tmp_path / "data"
+    with PagerSite("browser", 23) as site, redis_server() as (redis, _):
+        site.latency = 0.3  # the browser's API calls take a while: time to see the render in flight
+        w1 = worker(redis, data, "w1", tmp_path / "w1.log")
+        coordinator = subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl",
+                                        site.url.rstrip("/") + site.start_path, "--redis", redis, "--data", str(data)],
+                                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        c = Cluster(redis)
+        w2 = None
+        try:
+            deadline = time.time() + 90
+            while time.time() < deadline and not any(c.r.hlen(k) for k in c.r.scan_iter(c.key("local:*"))):
+                time.sleep(0.02)
+            assert time.time() < deadline, "no render was ever in flight"
+            w1.send_signal(signal.SIGKILL)
+            w1.wait(10)
+            w2 = worker(redis, data, "w2", tmp_path / "w2.log")
+            out, err = coordinator.communicate(timeout=240)
+        finally:
+            for w in (w1, w2):
+                if w is not None and w.poll() is None:
+                    w.send_signal(signal.SIGTERM)
+                    w.wait(60)
+        docs = {site.url.rstrip("/") + d for d in site.docs}
+    assert coordinator.returncode == 0, err[-3000:]
+    assert "worker w1 died rendering" in err, err[-3000:]
+    assert docs <= captured(data), err[-3000:]
