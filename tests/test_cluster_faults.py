@@ -101,6 +101,11 @@ def test_a_request_kept_local_is_counted_once_whatever_the_retries():
         cluster.local(CRAWL, "w1", "t1", False)
         cluster.local(CRAWL, "w1", "t1", False)
         assert cluster.pending(CRAWL) == 1
+        # A dead worker's render is handed over once, with the page to render again.
+        cluster.local(CRAWL, "w3", "t3", True, "http://127.0.0.9/list.html")
+        assert cluster.orphaned_local(CRAWL, live={"w2"}) == [("w3", "http://127.0.0.9/list.html")]
+        assert cluster.orphaned_local(CRAWL, live={"w2"}) == []
+        assert cluster.pending(CRAWL) == 1
 
 
 def test_the_coordinator_never_takes_a_file_whose_first_record_is_half_written_as_another_crawls(tmp_path):
