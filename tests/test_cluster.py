@@ -297,10 +297,11 @@ def test_a_list_only_a_browser_shows_is_crawled_through_the_cluster(tmp_path):
     assert docs <= captured(data), got.stderr[-3000:]
 
 
-def test_an_interrupted_coordinator_attaches_to_its_crawl_again(tmp_path):
-    """SIGTERM to the coordinator mid-crawl: the workers go on with the crawl in Redis; the same
-    command run again attaches to it, ingests what was written meanwhile, and ends it complete —
-    the history equal to a rebuild from the WARC files."""
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_an_interrupted_coordinator_attaches_to_its_crawl_again(tmp_path, sig):
+    """The coordinator stopped (SIGTERM) or killed (SIGKILL) mid-crawl: the workers go on with the
+    crawl in Redis; the same command run again attaches to it, ingests what was written meanwhile,
+    and ends it complete — the history equal to a rebuild from the WARC files, every file whole."""
     data = tmp_path / "data"
     with DemoSite(edition=1, host="127.0.0.11", latency=0.1) as site, redis_server() as (redis, _):
         w = worker(redis, data, "w1", tmp_path / "w1.log")
@@ -311,7 +312,7 @@ def test_an_interrupted_coordinator_attaches_to_its_crawl_again(tmp_path):
                 if len(site.requests) >= 15:
                     break
                 time.sleep(0.05)
-            first.send_signal(signal.SIGTERM)
+            first.send_signal(sig)
             _, err1 = first.communicate(timeout=60)
             assert Cluster(redis).active(), "the crawl did not stay in the cluster: " + err1[-2000:]
             again = cli("crawl", site.url, "--redis", redis, data=data, timeout=240)
@@ -322,6 +323,7 @@ def test_an_interrupted_coordinator_attaches_to_its_crawl_again(tmp_path):
         assert documents(site) <= captured(data), again.stderr[-3000:]
         fetched = [p for m, p in site.requests if "/content/post_" in p]
         assert len(fetched) == len(set(fetched))  # the workers went on: nothing fetched twice
+    warcio_check(data)  # the killed coordinator's own file repaired too
     cli("rebuild", "--into", str(tmp_path / "rebuilt"), data=data)
     assert history(tmp_path / "rebuilt") == history(data)
     conn = sqlite3.connect(data / "govarchive.db")
