@@ -20,6 +20,7 @@ only writer. Its steps:
 
 from __future__ import annotations
 
+import heapq
 import io
 import logging
 import socket
@@ -100,7 +101,7 @@ class Ingester:
         self.rebuilder.warcs = self.wdir
         self.cursor: dict[str, int] = {}  # file (its final name) -> offset of its next unit not read
         self.last_date: dict[str, str] = {}  # file -> date of its last unit read
-        self.waiting: list[Unit] = []  # read, not yet below the watermark
+        self.waiting: dict[str, list[Unit]] = {}  # file -> its units read, not yet fed, in the file's order
         self.crawl_of: dict[str, str | None] = {}
         self.fed = 0
 
@@ -144,7 +145,7 @@ class Ingester:
         final = self.wdir / name
         for unit in units:
             unit.path = final  # captures name the file as it will be called once closed
-            self.waiting.append(unit)
+            self.waiting.setdefault(name, []).append(unit)
             self.cursor[name] = unit.end
             self.last_date[name] = max(self.last_date.get(name, ""), unit.date)
 
@@ -173,13 +174,36 @@ class Ingester:
                     continue
                 held = datetime.strptime(last[:26].rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
                 mark = min(mark, warc_date(held - MARGIN))
-        ready = [u for u in self.waiting if mark is None or u.date < mark]
-        self.waiting = [u for u in self.waiting if not (mark is None or u.date < mark)]
-        ready.sort(key=lambda u: (u.date, file_order(u.path), u.offset))
+        # Each file's units go in the file's own order, as `rebuild` reads them: a record can be dated
+        # before its file's warcinfo (fetched before the writer opened a new file, written after),
+        # and the warcinfo must come first, or the record belongs to no crawl. Of each file, the
+        # units before the first not yet below the watermark; across files, by date.
+        streams = []
+        for name, units in self.waiting.items():
+            n = len(units) if mark is None else next((i for i, u in enumerate(units) if u.date >= mark), len(units))
+            if n:
+                streams.append(units[:n])
+                self.waiting[name] = units[n:]
+        ready = by_date(streams)
         for unit in ready:
             self.rebuilder.feed(unit)
         self.fed += len(ready)
         return len(ready)
+
+
+def by_date(streams: list[list[Unit]]) -> list[Unit]:
+    """Units of several files merged by date, each file's kept in its own order (the merge of
+    ``rebuild.merged_units``: the earliest of the files' next units goes first)."""
+    heap = [(s[0].date, file_order(s[0].path), i, 0) for i, s in enumerate(streams)]
+    heapq.heapify(heap)
+    out = []
+    while heap:
+        _, _, i, j = heapq.heappop(heap)
+        out.append(streams[i][j])
+        if j + 1 < len(streams[i]):
+            nxt = streams[i][j + 1]
+            heapq.heappush(heap, (nxt.date, file_order(nxt.path), i, j + 1))
+    return out
 
 
 class _Run:

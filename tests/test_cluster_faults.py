@@ -127,3 +127,44 @@ def test_the_coordinator_never_takes_a_file_whose_first_record_is_half_written_a
     path.write_bytes(whole)
     assert ingester.open_files() == [path]
     db.conn.close()
+
+
+def _warc(path, crawl: str, info_date: str, records: list[tuple[str, str]]) -> None:
+    """A worker's WARC file: its warcinfo dated ``info_date``, then responses (url, WARC-Date)."""
+    from warcio.statusandheaders import StatusAndHeaders
+
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        info = writer.create_warcinfo_record(path.name, {"govarchive-crawl-id": crawl, "isPartOf": crawl,
+                                                         "govarchive-site": "127.0.0.9"})
+        info.rec_headers.replace_header("WARC-Date", info_date)
+        writer.write_record(info)
+        for url, date in records:
+            body = f"<html><head><title>通知</title></head><body><h1>通知</h1><p>{url} 的正文，足够长的一段文字。</p>" \
+                   "</body></html>".encode()
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                               ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+            rec = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                            warc_headers_dict={"WARC-Date": date})
+            writer.write_record(rec)
+
+
+def test_a_record_dated_before_its_files_warcinfo_still_belongs_to_the_crawl(tmp_path):
+    """A worker fetched a page, then opened a new file to write it (the old one closed while the
+    fetch was in flight): the response is dated before the new file's warcinfo. The coordinator must
+    read each file in its own order, as `rebuild` does — fed by date alone, the response came before
+    the warcinfo that names its crawl and was recorded as no crawl's (an "added" event in a baseline
+    crawl, where one process and the rebuild say "archived")."""
+    warcs = tmp_path / "warcs"
+    warcs.mkdir()
+    _warc(warcs / "govarchive-w2-abcdef-20260101000000000-00000-h.warc.gz", CRAWL, "2026-01-01T00:00:00.000000Z",
+          [("http://127.0.0.9/a.html", "2026-01-01T00:00:00.500000Z")])
+    _warc(warcs / "govarchive-w2-abcdef-20260101000009682-00001-h.warc.gz", CRAWL, "2026-01-01T00:00:09.682000Z",
+          [("http://127.0.0.9/b.html", "2026-01-01T00:00:09.681000Z")])
+    db = open_db(tmp_path)
+    ingester = Ingester(tmp_path, db, CRAWL, error_crawls=3)
+    ingester.begin("2025-12-31T23:59:59.000000Z", "127.0.0.9", ["http://127.0.0.9/"], {"hosts": ["127.0.0.9"]}, {})
+    assert ingester.poll(final=True) == 4
+    rows = db.execute("SELECT url, crawl_id FROM captures ORDER BY url").fetchall()
+    assert rows == [("http://127.0.0.9/a.html", CRAWL), ("http://127.0.0.9/b.html", CRAWL)]
+    db.conn.close()
