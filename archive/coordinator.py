@@ -276,7 +276,7 @@ class _Run:
     def _lost(self) -> None:
         """Redis came back without the crawl (restarted without its data): its frontier is gone. The
         crawl is queued again from the archive, as a killed one-process crawl resumes: what it captured
-        counts as done; its start URLs, the links of the lists it captured and has not fetched, and the
+        counts as done; its start URLs, the links of the pages it captured and has not fetched, and the
         known pages due are queued."""
         if self.phase != "lost":  # (again, when Redis failed part-way: each step below may be made twice)
             self.say(f"Redis lost crawl {self.crawl_id} of {self.job.site} (restarted without its data? run it "
