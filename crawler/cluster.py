@@ -201,7 +201,9 @@ class HostQueue(Base):
 
 
 class CrawlDupeFilter(RFPDupeFilter):
-    """scrapy-redis's dupefilter with one seen set per crawl, which no worker clears."""
+    """scrapy-redis's dupefilter with one seen set per crawl, which no worker clears. The scheduler
+    takes its fingerprints only: it tests the seen set and queues in one script (``HostQueue.push``),
+    so ``request_seen`` is here for scrapy-redis's interface."""
 
     @classmethod
     def from_spider(cls, spider) -> CrawlDupeFilter:  # noqa: ANN001
