@@ -278,14 +278,22 @@ class _Run:
         crawl is queued again from the archive, as a killed one-process crawl resumes: what it captured
         counts as done; its start URLs, the links of the pages it captured and has not fetched, and the
         known pages due are queued."""
-        if self.phase != "lost":  # (again, when Redis failed part-way: each step below may be made twice)
+        if self.phase != "lost":  # (again at each step until it is queued: each step below may be made twice)
             self.say(f"Redis lost crawl {self.crawl_id} of {self.job.site} (restarted without its data? run it "
                      "with appendonly yes): queueing the crawl again from the archive")
             self.phase = "lost"
+            self.deadline = time.monotonic() + CLOSE_WAIT
         if not self.cluster.lock_site(self.job.site, self.crawl_id, ttl=LOCK_TTL):
             raise GovArchiveError(f"while Redis was empty, crawl {self.cluster.site_lock_holder(self.job.site)} "
                                   f"took {self.job.site}: crawl {self.crawl_id} stops (run it again to resume it)")
-        self.ingester.poll()  # what the workers wrote is the archive the crawl is queued again from
+        # What the workers wrote is the archive the crawl is queued again from: all of it, so wait for
+        # them to close their files of a crawl Redis no longer names (their next heartbeat) — a dead
+        # worker's are repaired — then read everything.
+        repair_open_files(self.wdir)
+        if self.ingester.open_files() and time.monotonic() <= self.deadline:
+            self.ingester.poll()
+            return
+        self.ingester.poll(final=True)
         self._register()
         self.empty = 0
         self._seed()
