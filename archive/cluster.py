@@ -318,6 +318,10 @@ class Cluster:
         for i in range(0, len(fingerprints), 5000):
             self.r.sadd(self.key(f"seen:{crawl_id}"), *fingerprints[i:i + 5000])
 
+    def clear_seen(self, crawl_id: str) -> None:
+        """Forget what a crawl has seen (it is queued again from the archive, which says what is done)."""
+        self.r.delete(self.key(f"seen:{crawl_id}"))
+
     def seen(self, crawl_id: str, fingerprint: str) -> bool:
         """Count a request as seen; True if it was already (scrapy-redis's dupefilter test)."""
         return self.r.sadd(self.key(f"seen:{crawl_id}"), fingerprint) == 0

@@ -295,6 +295,10 @@ class _Run:
             return
         self.ingester.poll(final=True)
         self._register()
+        # Links the workers queued while Redis had no configuration for the crawl may have been taken
+        # and their answers dropped (a worker records only a crawl Redis names): counted as seen, they
+        # would never be queued again. The archive says what is done; the rest is queued anew.
+        self.cluster.clear_seen(self.crawl_id)
         self.empty = 0
         self._seed()
 

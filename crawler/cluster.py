@@ -526,10 +526,11 @@ class ClusterSpider(GovSiteSpider):
         crawl = meta["govarchive_crawl"]
         ctx = self.contexts.get(crawl)
         if ctx is None:
-            config = self.cluster.config(crawl) or {}
-            scope = Scope.from_dict(config.get("scope")) or Scope([])
+            config = self.cluster.config(crawl)
+            scope = Scope.from_dict((config or {}).get("scope")) or Scope([])
             ctx = CrawlContext(scope, meta={"govarchive_crawl": crawl})
-            self.contexts[crawl] = ctx
+            if config is not None:  # a crawl Redis does not name (ended, or lost and not yet queued
+                self.contexts[crawl] = ctx  # again) follows nothing, and is asked about again next time
         return ctx
 
     def forget(self, crawl: str) -> None:
@@ -546,8 +547,10 @@ class ClusterSpider(GovSiteSpider):
         return self._private_ok(crawl, host)
 
     def _private_ok(self, crawl: str, host: str) -> bool:
-        if crawl not in self.private_ok:
-            config = self.cluster.config(crawl) or {}
-            self.private_ok[crawl] = True if config.get("allow_private") else set(config.get("allow_private_hosts", []))
-        ok = self.private_ok[crawl]
+        ok = self.private_ok.get(crawl)
+        if ok is None:
+            config = self.cluster.config(crawl)
+            if config is None:  # not named by Redis now: nothing allowed, asked again next time
+                return False
+            ok = self.private_ok[crawl] = True if config.get("allow_private") else set(config.get("allow_private_hosts", []))
         return ok is True or host in ok

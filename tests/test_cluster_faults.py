@@ -168,3 +168,25 @@ def test_a_record_dated_before_its_files_warcinfo_still_belongs_to_the_crawl(tmp
     rows = db.execute("SELECT url, crawl_id FROM captures ORDER BY url").fetchall()
     assert rows == [("http://127.0.0.9/a.html", CRAWL), ("http://127.0.0.9/b.html", CRAWL)]
     db.conn.close()
+
+
+def test_a_crawl_redis_does_not_name_yet_is_asked_about_again(tmp_path):
+    """While Redis has no configuration for a crawl (it came back empty and the crawl is not queued
+    again yet), a worker's answer for it follows nothing — and is not remembered: once the crawl is
+    named again, its scope and private hosts are its own (a context cached empty left every link
+    after that out of scope: 16 of 52 pages missing in a loop of the lost-Redis test)."""
+    from crawler.cluster import ClusterSpider
+
+    with redis_server() as (redis, _):
+        crawler = get_crawler(ClusterSpider, {"GOVARCHIVE_REDIS": redis, "GOVARCHIVE_WORKER": "w1",
+                                              "GOVARCHIVE_DATA": str(tmp_path)})
+        spider = ClusterSpider.from_crawler(crawler)
+        meta = {"govarchive_crawl": CRAWL}
+        url = "http://127.0.0.9/zw/a.html"
+        assert not spider.context(meta).scope.allows(url)
+        assert not spider.allows_private(Request(url, meta=meta))
+        Cluster(redis).register(CRAWL, {"site": "127.0.0.9", "start_urls": ["http://127.0.0.9/"],
+                                        "scope": {"hosts": ["127.0.0.9"], "prefixes": [], "deny": []},
+                                        "allow_private_hosts": ["127.0.0.9"]})
+        assert spider.context(meta).scope.allows(url)
+        assert spider.allows_private(Request(url, meta=meta))
