@@ -51,6 +51,19 @@ def redis_server(appendonly: bool = False, port: int | None = None, workdir: Pat
         proc.wait(10)
 
 
+def coordinator(redis: str, data: Path, *what: str) -> subprocess.Popen:
+    """`govarchive crawl URL…|--site NAME… --redis …` as a child process, its output kept for the test."""
+    return subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl", *what, "--redis", redis, "--data", str(data)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_requests(site: DemoSite, n: int) -> None:
+    for _ in range(400):
+        if len(site.requests) >= n:
+            return
+        time.sleep(0.05)
+
+
 def worker(redis: str, data: Path, name: str, log: Path, lease_ttl: float = 4) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "archive.cli", "worker", "--redis", redis, "--data", str(data),
                              "--name", name, "--concurrency", "4", "--lease-ttl", str(lease_ttl)],
@@ -111,10 +124,7 @@ def test_three_workers_crawl_four_sites_and_lose_nothing_when_one_is_killed(tmp_
                 for site in sites:
                     site.set_edition(edition)
                     site.max_active = 0
-                coordinator = subprocess.Popen(
-                    [sys.executable, "-m", "archive.cli", "crawl", *sum((["--site", p] for p in paths), []),
-                     "--redis", redis, "--data", str(cluster_data)],
-                    cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                crawl = coordinator(redis, cluster_data, *sum((["--site", p] for p in paths), []))
                 if edition == 1:  # kill w3 while it holds requests: its leases expire, others fetch them
                     c = Cluster(redis)
                     deadline = time.time() + 60
@@ -127,8 +137,8 @@ def test_three_workers_crawl_four_sites_and_lose_nothing_when_one_is_killed(tmp_
                         pytest.fail("w3 never held a lease")
                     procs["w3"].send_signal(signal.SIGKILL)
                     procs["w3"].wait(10)
-                out, err = coordinator.communicate(timeout=300)
-                assert coordinator.returncode == 0, err[-3000:]
+                out, err = crawl.communicate(timeout=300)
+                assert crawl.returncode == 0, err[-3000:]
                 assert err.count(": finished") == 4, err
                 for site in sites:  # the cluster held each host to its limit, whatever the workers
                     assert 1 <= site.max_active <= PER_HOST, (site.url, site.max_active)
@@ -204,23 +214,18 @@ def test_a_redis_restart_mid_crawl_loses_nothing(tmp_path):
         data = tmp_path / "data"
         with redis_server(appendonly=True, port=port, workdir=workdir) as (redis, proc):
             w = worker(redis, data, "w1", tmp_path / "w1.log")
-            coordinator = subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl", site.url, "--redis", redis,
-                                            "--data", str(data)], cwd=ROOT, stdout=subprocess.PIPE,
-                                           stderr=subprocess.PIPE, text=True)
-            for _ in range(400):
-                if len(site.requests) >= 12:
-                    break
-                time.sleep(0.05)
+            crawl = coordinator(redis, data, site.url)
+            wait_for_requests(site, 12)
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
             time.sleep(3)
         with redis_server(appendonly=True, port=port, workdir=workdir):
             try:
-                out, err = coordinator.communicate(timeout=240)
+                out, err = crawl.communicate(timeout=240)
             finally:
                 w.send_signal(signal.SIGTERM)
                 w.wait(60)
-        assert coordinator.returncode == 0, err[-3000:]
+        assert crawl.returncode == 0, err[-3000:]
         assert "Redis unreachable" in err and "Redis is back" in err
         log = (tmp_path / "w1.log").read_text()
         assert "Redis unreachable" in log and "Redis is back" in log
@@ -306,12 +311,8 @@ def test_an_interrupted_coordinator_attaches_to_its_crawl_again(tmp_path, sig):
     with DemoSite(edition=1, host="127.0.0.11", latency=0.1) as site, redis_server() as (redis, _):
         w = worker(redis, data, "w1", tmp_path / "w1.log")
         try:
-            cmd = [sys.executable, "-m", "archive.cli", "crawl", site.url, "--redis", redis, "--data", str(data)]
-            first = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(400):
-                if len(site.requests) >= 15:
-                    break
-                time.sleep(0.05)
+            first = coordinator(redis, data, site.url)
+            wait_for_requests(site, 15)
             first.send_signal(sig)
             _, err1 = first.communicate(timeout=60)
             assert Cluster(redis).active(), "the crawl did not stay in the cluster: " + err1[-2000:]
@@ -336,31 +337,26 @@ def test_an_interrupted_coordinator_attaches_to_its_crawl_again(tmp_path, sig):
 def test_a_redis_that_comes_back_empty_is_said_and_the_crawl_queued_again_from_the_archive(tmp_path):
     """Redis restarted without its data (no append-only file): the crawl's frontier is gone. The
     coordinator says so and queues the crawl again from what the archive holds (the links of the
-    lists it captured and has not fetched), so the crawl still ends complete — not "finished" with
+    pages it captured and has not fetched), so the crawl still ends complete — not "finished" with
     half the site missing and nothing said."""
     with DemoSite(edition=1, host="127.0.0.12", latency=0.1) as site:
         port = free_port()
         data = tmp_path / "data"
         with redis_server(port=port) as (redis, proc):
             w = worker(redis, data, "w1", tmp_path / "w1.log")
-            coordinator = subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl", site.url, "--redis", redis,
-                                            "--data", str(data)], cwd=ROOT, stdout=subprocess.PIPE,
-                                           stderr=subprocess.PIPE, text=True)
-            for _ in range(400):
-                if len(site.requests) >= 20:
-                    break
-                time.sleep(0.05)
+            crawl = coordinator(redis, data, site.url)
+            wait_for_requests(site, 20)
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
         # Back at once, empty: what the workers wrote in the last seconds is not yet read when the
         # coordinator finds the crawl gone (it must read it all before queueing the crawl again).
         with redis_server(port=port):  # the same address, nothing in it
             try:
-                out, err = coordinator.communicate(timeout=240)
+                out, err = crawl.communicate(timeout=240)
             finally:
                 w.send_signal(signal.SIGTERM)
                 w.wait(60)
-        assert coordinator.returncode == 0, err[-3000:]
+        assert crawl.returncode == 0, err[-3000:]
         assert "lost crawl" in err, err[-3000:]
         cli("crawl", site.url, data=tmp_path / "one")  # the oracle: the site crawled in one process
         assert captured(tmp_path / "one") <= captured(data), err[-3000:]  # attachments of captured articles too
@@ -379,9 +375,7 @@ def test_a_worker_killed_while_rendering_a_list_loses_nothing(tmp_path):
     with PagerSite("browser", 23) as site, redis_server() as (redis, _):
         site.latency = 0.3  # the browser's API calls take a while: time to see the render in flight
         w1 = worker(redis, data, "w1", tmp_path / "w1.log")
-        coordinator = subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl",
-                                        site.url.rstrip("/") + site.start_path, "--redis", redis, "--data", str(data)],
-                                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        crawl = coordinator(redis, data, site.url.rstrip("/") + site.start_path)
         c = Cluster(redis)
         w2 = None
         try:
@@ -392,13 +386,13 @@ def test_a_worker_killed_while_rendering_a_list_loses_nothing(tmp_path):
             w1.send_signal(signal.SIGKILL)
             w1.wait(10)
             w2 = worker(redis, data, "w2", tmp_path / "w2.log")
-            out, err = coordinator.communicate(timeout=240)
+            out, err = crawl.communicate(timeout=240)
         finally:
             for w in (w1, w2):
                 if w is not None and w.poll() is None:
                     w.send_signal(signal.SIGTERM)
                     w.wait(60)
         docs = {site.url.rstrip("/") + d for d in site.docs}
-    assert coordinator.returncode == 0, err[-3000:]
+    assert crawl.returncode == 0, err[-3000:]
     assert "worker w1 died rendering" in err, err[-3000:]
     assert docs <= captured(data), err[-3000:]
