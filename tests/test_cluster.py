@@ -57,6 +57,18 @@ def coordinator(redis: str, data: Path, *what: str) -> subprocess.Popen:
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def ended(crawl: subprocess.Popen, *workers: subprocess.Popen) -> str:
+    """Wait for a coordinator to end its crawl, then stop the workers; return its stderr."""
+    try:
+        _, err = crawl.communicate(timeout=240)
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+            w.wait(60)
+    assert crawl.returncode == 0, err[-3000:]
+    return err
+
+
 def wait_for_requests(site: DemoSite, n: int) -> None:
     for _ in range(400):
         if len(site.requests) >= n:
@@ -220,12 +232,7 @@ def test_a_redis_restart_mid_crawl_loses_nothing(tmp_path):
             proc.wait(10)
             time.sleep(3)
         with redis_server(appendonly=True, port=port, workdir=workdir):
-            try:
-                out, err = crawl.communicate(timeout=240)
-            finally:
-                w.send_signal(signal.SIGTERM)
-                w.wait(60)
-        assert crawl.returncode == 0, err[-3000:]
+            err = ended(crawl, w)
         assert "Redis unreachable" in err and "Redis is back" in err
         log = (tmp_path / "w1.log").read_text()
         assert "Redis unreachable" in log and "Redis is back" in log
@@ -351,12 +358,7 @@ def test_a_redis_that_comes_back_empty_is_said_and_the_crawl_queued_again_from_t
         # Back at once, empty: what the workers wrote in the last seconds is not yet read when the
         # coordinator finds the crawl gone (it must read it all before queueing the crawl again).
         with redis_server(port=port):  # the same address, nothing in it
-            try:
-                out, err = crawl.communicate(timeout=240)
-            finally:
-                w.send_signal(signal.SIGTERM)
-                w.wait(60)
-        assert crawl.returncode == 0, err[-3000:]
+            err = ended(crawl, w)
         assert "lost crawl" in err, err[-3000:]
         cli("crawl", site.url, data=tmp_path / "one")  # the oracle: the site crawled in one process
         assert captured(tmp_path / "one") <= captured(data), err[-3000:]  # attachments of captured articles too
