@@ -20,7 +20,6 @@ only writer. Its steps:
 
 from __future__ import annotations
 
-import heapq
 import io
 import logging
 import socket
@@ -40,7 +39,17 @@ from .cluster import Cluster, dumps, fingerprint, request_dict
 from .db import open_db, warc_dir
 from .errors import GovArchiveError
 from .history import History
-from .rebuild import Rebuilder, Unit, _Crawl, _fields, _started, catch_up, file_order, file_units
+from .rebuild import (
+    Rebuilder,
+    Unit,
+    _Crawl,
+    _fields,
+    _started,
+    catch_up,
+    file_order,
+    file_units,
+    merge_by_date,
+)
 from .recorder import new_crawl_id
 from .revisit import Policy
 from .scope import Scope
@@ -174,36 +183,20 @@ class Ingester:
                     continue
                 held = datetime.strptime(last[:26].rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
                 mark = min(mark, warc_date(held - MARGIN))
-        # Each file's units go in the file's own order, as `rebuild` reads them: a record can be dated
-        # before its file's warcinfo (fetched before the writer opened a new file, written after),
-        # and the warcinfo must come first, or the record belongs to no crawl. Of each file, the
-        # units before the first not yet below the watermark; across files, by date.
+        # Each file's units go in the file's own order, merged by date as `rebuild` reads them (a
+        # record dated before its file's warcinfo still follows it): of each file, the units before
+        # the first not yet below the watermark.
         streams = []
         for name, units in self.waiting.items():
             n = len(units) if mark is None else next((i for i, u in enumerate(units) if u.date >= mark), len(units))
             if n:
-                streams.append(units[:n])
+                streams.append(("", iter(units[:n])))
                 self.waiting[name] = units[n:]
-        ready = by_date(streams)
+        ready = list(merge_by_date(streams))
         for unit in ready:
             self.rebuilder.feed(unit)
         self.fed += len(ready)
         return len(ready)
-
-
-def by_date(streams: list[list[Unit]]) -> list[Unit]:
-    """Units of several files merged by date, each file's kept in its own order (the merge of
-    ``rebuild.merged_units``: the earliest of the files' next units goes first)."""
-    heap = [(s[0].date, file_order(s[0].path), i, 0) for i, s in enumerate(streams)]
-    heapq.heapify(heap)
-    out = []
-    while heap:
-        _, _, i, j = heapq.heappop(heap)
-        out.append(streams[i][j])
-        if j + 1 < len(streams[i]):
-            nxt = streams[i][j + 1]
-            heapq.heappush(heap, (nxt.date, file_order(nxt.path), i, j + 1))
-    return out
 
 
 class _Run:

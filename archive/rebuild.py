@@ -143,7 +143,14 @@ def merged_units(files: list[Path]) -> Iterator[Unit]:
     workers, the coordinator) interleave in time, and the history must see them as they happened.
     Each file is read in its own order and opened only once the merge reaches the time it was
     opened, so a large archive is never open all at once."""
-    files = sorted(files, key=file_order)
+    return merge_by_date([(_started(f), file_units(f)) for f in sorted(files, key=file_order)])
+
+
+def merge_by_date(streams: list[tuple[str, Iterator[Unit]]]) -> Iterator[Unit]:
+    """Units of several streams (files) by date, each stream's kept in its own order: the earliest of
+    the streams' next units goes first (a record can be dated before its file's warcinfo, which must
+    still come first). ``streams``: (when it starts, its units), by start; a stream joins the merge
+    once the merge reaches its start."""
     heap: list[tuple[str, int, Unit, Iterator[Unit]]] = []
     seq = 0
 
@@ -155,9 +162,9 @@ def merged_units(files: list[Path]) -> Iterator[Unit]:
             seq += 1
 
     i = 0
-    while i < len(files) or heap:
-        while i < len(files) and (not heap or _started(files[i]) <= heap[0][0]):
-            take(file_units(files[i]))
+    while i < len(streams) or heap:
+        while i < len(streams) and (not heap or streams[i][0] <= heap[0][0]):
+            take(streams[i][1])
             i += 1
         _, _, unit, units = heapq.heappop(heap)
         yield unit
