@@ -20,7 +20,6 @@ only writer. Its steps:
 
 from __future__ import annotations
 
-import io
 import logging
 import socket
 import time
@@ -30,7 +29,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
-from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from . import seeds as seeding
@@ -43,12 +41,12 @@ from .rebuild import (
     Rebuilder,
     Unit,
     _Crawl,
-    _fields,
     _started,
     catch_up,
     file_order,
     file_units,
     merge_by_date,
+    warcinfo_crawl,
 )
 from .recorder import new_crawl_id
 from .revisit import Policy
@@ -129,9 +127,7 @@ class Ingester:
                 first = first_member(path)
                 if first is None:
                     return None  # its first record not whole yet: asked again next time, never taken as foreign
-                rec = next(iter(ArchiveIterator(io.BytesIO(first))), None)
-                crawl = _fields(rec.raw_stream.read()).get("govarchive-crawl-id") if rec is not None and \
-                    rec.rec_type == "warcinfo" else None
+                crawl = warcinfo_crawl(first)
             except (OSError, ValueError, ArchiveLoadFailed):
                 return None
             self.crawl_of[name] = crawl

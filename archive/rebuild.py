@@ -25,7 +25,7 @@ from .capture import is_robots, to_capture
 from .db import DB_NAME, open_db, warc_dir
 from .errors import EmptyArchive
 from .history import BATCH_CAPTURES, Capture, History
-from .warc import SERVER_NOT_MODIFIED, Exchange, RecordRef
+from .warc import SERVER_NOT_MODIFIED, Exchange, RecordRef, first_member
 
 
 @dataclass
@@ -311,16 +311,16 @@ def rebuild(data: Path, out: Path | None = None) -> dict:
     return rebuild.counts
 
 
+def warcinfo_crawl(first: bytes) -> str | None:
+    """The crawl a WARC file's first record (inflated: ``warc.first_member``) names, if a warcinfo."""
+    rec = next(iter(ArchiveIterator(io.BytesIO(first))), None)
+    return _fields(rec.raw_stream.read()).get("govarchive-crawl-id") if rec is not None and \
+        rec.rec_type == "warcinfo" else None
+
+
 def crawl_files(data: Path, crawl_id: str) -> list[Path]:
     """The closed WARC files one crawl wrote (their warcinfo names it), in order."""
-    out = []
-    for path in warc_files(data):
-        with open(path, "rb") as fh:
-            for rec in ArchiveIterator(fh):
-                if rec.rec_type == "warcinfo" and _fields(rec.raw_stream.read()).get("govarchive-crawl-id") == crawl_id:
-                    out.append(path)
-                break
-    return out
+    return [path for path in warc_files(data) if warcinfo_crawl(first_member(path) or b"") == crawl_id]
 
 
 def catch_up(data: Path, db, crawl_id: str) -> int:  # noqa: ANN001 - a sqlite_utils Database
