@@ -529,8 +529,10 @@ class ClusterSpider(GovSiteSpider):
             config = self.cluster.config(crawl)
             scope = Scope.from_dict((config or {}).get("scope")) or Scope([])
             ctx = CrawlContext(scope, meta={"govarchive_crawl": crawl})
-            if config is not None:  # a crawl Redis does not name (ended, or lost and not yet queued
-                self.contexts[crawl] = ctx  # again) follows nothing, and is asked about again next time
+            # A crawl Redis does not name (ended, or lost and not yet queued again) follows nothing,
+            # and is asked about again next time.
+            if config is not None:
+                self.contexts[crawl] = ctx
         return ctx
 
     def forget(self, crawl: str) -> None:
