@@ -54,8 +54,10 @@ def parse(text: str) -> etree._Element:
         root = etree.fromstring(data, parser=_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         root = None
-    promised = len(_START_TAG.findall(data))
     kept = sum(1 for _ in root.iter()) if root is not None else 0
+    # Start tags are fewer than "<"s: when libxml2 kept half of those, it kept half of these (the
+    # count is a byte scan; the pattern, which reads each "<", costs a fifth of the parse).
+    promised = len(_START_TAG.findall(data)) if kept < GAVE_UP_SHARE * data.count(b"<") else 0
     if promised - kept >= GAVE_UP_MIN and kept < GAVE_UP_SHARE * promised:
         soup = _soup(data.decode("utf-8", "replace"))
         root = soup if soup is not None else root
