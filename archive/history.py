@@ -215,6 +215,12 @@ class History:
                 log.warning("could not read %s: %s: %s", cap.url, type(exc).__name__, exc)
                 cap.error = "extract_error"
 
+        if record is not None and record.wall:  # an anti-bot wall or rate limit stood in the page's place:
+            cap.error = "blocked"  # it says nothing about the page (settled with the crawl's failures)
+            self._capture_row(cap, page["id"], None)
+            self.update_page(page["id"], last_status=status)
+            return events
+
         gone = status in GONE_STATUSES or (record is not None and self._is_not_found_page(cap, record))
         redirect_away = redirect and cap.location and self._is_removal_redirect(cap)
         refresh_home = record is not None and record.refresh_to and is_container_url(record.refresh_to) \

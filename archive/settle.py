@@ -103,11 +103,14 @@ class Settlement:
                 continue
             page = self.h.row("pages", cap["page_id"])
             streak = page["error_streak"] + 1
-            kind = "blocked" if status in BLOCKED_STATUSES else "error"
+            kind = "blocked" if status in BLOCKED_STATUSES or error == "blocked" else "error"
             if page.get("current_version") and page.get("kind") in DOCUMENT_KINDS \
                     and page["state"] in ("live", "delisted"):
                 if streak == 1:
-                    events.append(self.h.event(page, kind, self.at, self.crawl_id, summary=error or f"HTTP {status}"))
+                    why = error or f"HTTP {status}"
+                    if error == "blocked" and status not in BLOCKED_STATUSES:
+                        why = f"an anti-bot wall or rate limit answered in its place (HTTP {status})"
+                    events.append(self.h.event(page, kind, self.at, self.crawl_id, summary=why))
                 if streak >= self.h.error_crawls:
                     events.append(self.h.event(page, "removed", self.at, self.crawl_id,
                                                summary=f"{kind} in {streak} crawls in a row",

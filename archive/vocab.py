@@ -39,7 +39,7 @@ ERROR_KINDS = {
     "too_large": "the body passed GOVARCHIVE_MAX_BYTES (archived truncated)",
     "decompression_bomb": "the body inflates past the decoded-size limit",
     "decode_error": "the body's Content-Encoding could not be undone",
-    "blocked": "403, 412 or 521: refused, or an anti-bot wall",
+    "blocked": "403, 412 or 521, or a 200 whose page is an anti-bot wall or rate limit: refused",
     "http_error": "a 5xx or 429 answer",
     "redirect_loop": "a chain of redirects that returns to itself",
     "out_of_scope": "a redirect to a URL the crawl may not fetch",

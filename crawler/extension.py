@@ -130,7 +130,9 @@ class ArchiveExtension:
                    if isinstance(val, int | float | str | list) and not k.startswith("log_count")}
         counts = self.recorder.close(reason, summary)
         for kind, n in counts.items():
-            if kind != "ingest_errors":
+            if kind == "walls":  # pages an anti-bot wall or a rate limit answered for (with a 200)
+                self.stats.inc_value(v.STAT_ERRORS.format("blocked"), n)
+            elif kind != "ingest_errors":
                 self.stats.set_value(v.STAT_EVENTS.format(kind), n)
         if counts.get("ingest_errors"):
             self.stats.set_value(v.STAT_INGEST_ERRORS, counts["ingest_errors"])

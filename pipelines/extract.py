@@ -27,6 +27,7 @@ from .html_text import body_of, drop, element_text, inline_text, parse, plain_te
 from .links import anchors, attachment_type, clean_url, datastore_html, html_discovery, sitemap_urls
 from .normalize import _CJK_GAP, no_space, normalize_block, normalize_inline
 from .record import PageRecord
+from .walls import wall
 
 # Body containers of the common CMSs, most specific first.
 BODY_SELECTORS = [
@@ -154,6 +155,7 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     body = body_of(soup)
     page_text = normalize_block(element_text(body if body is not None else soup))
     line_date, line_source = pub_line(page_text)
+    rec.wall = wall(html, page_text)
 
     container = _first(lambda: _select(soup, overrides.get("body")), lambda: _marked_body(html),
                        lambda: _body_container(soup, index))

@@ -8,8 +8,9 @@ changes only when its items do; some answers are gzipped, some chunked. Each ``e
 the next edition by drawing operations — additions, deletions in every form sites use, restores
 with old and new bytes, silent revisions, date corrections, de-listing and re-listing, moves,
 reverts, replaced and unreadable attachments, a list page down for a crawl, transient 5xx and
-timeouts, documents down for a crawl — and returns the events a correct archive must report for
-it. Noise that must never count (visit counters, a header date widget, rotating IPv6-gateway
+timeouts, documents down for a crawl, documents and list pages answered for a crawl by an
+anti-bot wall or a rate limit with a 200 (WALLS) — and returns the events a correct archive must
+report for it. Noise that must never count (visit counters, a header date widget, rotating IPv6-gateway
 hosts) changes on every edition.
 """
 
@@ -45,6 +46,25 @@ SENTENCES = [
 SOFT_TEMPLATE = "抱歉，您访问的内容暂时无法显示，请返回首页浏览其他信息。"
 ERROR_PAGE = "页面不存在或已被删除"
 REVOKED = "该信息已撤销"
+# What stands in a page's place, answered 200, when a wall stops a crawler or a site limits its rate
+# (the same walls also answer 412 and 521; these are the 200 forms, as such servers send them).
+WALLS = {
+    "rivers": ("<!DOCTYPE html><html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">"
+               "<meta http-equiv=\"Cache-Control\" content=\"no-cache\"><meta id=\"FSSBBIl1UgzbN7N\" "
+               "content=\"x7Ld2WQvB0qPbBm3lV1sgJ.p_k8mZqL7Yt1Qa6GvxZ3Hd9wKc2RfE\" r=\"m\"><script type=\"text/javascript\" "
+               "r=\"m\">$_ts=window['$_ts'];if(!$_ts)$_ts={};$_ts.nsd=51743;$_ts.cd=\"qhlbrrAlDqGlcGAtrAqmcsAq\";"
+               "</script><script type=\"text/javascript\" charset=\"utf-8\" src=\"/ftUwwuNmpaZA/c.FxJzG50F.dfe1675.js\" "
+               "r=\"m\"></script></head><body><script type=\"text/javascript\" r=\"m\">$_ts.lcd();</script></body></html>"),
+    "jsl": ("<html><body><script>document.cookie=('_')+('_')+('j')+('s')+('l')+('_')+('c')+('l')+('e')+('a')+('r')"
+            "+('a')+('n')+('c')+('e')+('_')+('s')+('=')+(-~[]+'')+'7'+'3'+'2'+'8'+('|')+('-1')+';Max-age=3600;path=/';"
+            "location.href=location.pathname+location.search</script></body></html>"),
+    "safedog": ("<html><head><meta charset=\"utf-8\"><title>网站防火墙</title></head><body><div class=\"main\">"
+                "<h2>您的请求带有不合法参数，已被网站管理员设置拦截！</h2><p>可能原因：您提交的内容包含危险的攻击请求</p>"
+                "<p>如何解决：</p><p>1）检查提交内容；</p><p>2）如网站托管，请联系空间提供商；</p>"
+                "<p>3）普通网站访客，请联系网站管理员；</p></div></body></html>"),
+    "rate": ("<html><head><meta charset=\"utf-8\"><title>提示信息</title></head><body><div class=\"tip\">"
+             "<p>您的访问过于频繁，请稍后再试。</p></div></body></html>"),
+}
 BROKEN_PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Pages >>\nendobj\ntrailer\n<< /Size 2 >>\nstartxref\n9\n%%EOF\n"
 
 
@@ -110,6 +130,7 @@ class EvolvingSite(SiteServer):
         self.fail_once: set[str] = set()
         self.timeout_once: set[str] = set()
         self.down: set[str] = set()
+        self.walled: dict[str, str] = {}  # path -> the WALLS entry answering for it in this edition
         self._hits: dict[str, int] = {}
         self.timeout_after = 3.0
         self.fault = self._fault
@@ -216,6 +237,8 @@ class EvolvingSite(SiteServer):
         for column in COLUMNS:
             for path, body in self.list_pages(column).items():
                 pages[path] = (body, "text/html; charset=utf-8")
+        for path, wall in self.walled.items():
+            pages[path] = (WALLS[wall].encode("utf-8"), "text/html; charset=utf-8")
         home = "".join(f'<li><a href="/col/{c}/index.html">{n}</a></li>' for c, n in COLUMNS.items())
         pages["/"] = (self._chrome("首页", f"<ul>{home}</ul>").encode(), "text/html; charset=utf-8")
         pages["/404.html"] = (self._error_page(), "text/html; charset=utf-8")
@@ -273,7 +296,7 @@ class EvolvingSite(SiteServer):
 
     def _remember(self) -> None:
         for d in self.live():
-            if d.path not in self.down and d.content() not in d.seen:
+            if d.path not in self.down and d.path not in self.walled and d.content() not in d.seen:
                 d.seen.append(d.content())
 
     def evolve(self) -> list[Event]:
@@ -282,15 +305,19 @@ class EvolvingSite(SiteServer):
         rng = self.rng
         truth: list[Event] = []
         self.fail_once, self.timeout_once, self._hits = set(), set(), {}
-        was_down = {p for p in self.down}
-        self.down = set()
+        was_down = {*self.down, *self.walled}
+        self.down, self.walled = set(), {}
         for d in self.docs:
             d.down_last = d.path in was_down
         used: set[int] = set()
         down_col = None
         if rng.random() < 0.4:  # one list page down for this whole crawl
             down_col = rng.choice(list(COLUMNS))
-            self.down.add(rng.choice(sorted(self.list_pages(down_col))))
+            page = rng.choice(sorted(self.list_pages(down_col)))
+            if rng.random() < 0.5:
+                self.down.add(page)
+            else:  # …or a wall answering 200 in its place: the same list that was down
+                self.walled[page] = rng.choice(sorted(WALLS))
 
         def pick(pred, most: int = 2, op: str = "") -> list[Doc]:  # noqa: ANN001
             pool = [d for d in self.docs if d.id not in used and pred(d)]
@@ -313,7 +340,7 @@ class EvolvingSite(SiteServer):
             if d.attachment:
                 truth.append(Event("added", d.attachment))
         if down_col:
-            self.oplog.append(f"edition {self.edition}: list down {sorted(self.down)}")
+            self.oplog.append(f"edition {self.edition}: list down {sorted(self.down) or sorted(self.walled)}")
         for d in pick(lambda d: d.state == "live", op="delete"):
             d.state, d.gone_mode = "gone", rng.choice(["unknown", "410", "column", "errorpage", "notice"])
             truth.append(Event("removed", d.path))
@@ -361,6 +388,11 @@ class EvolvingSite(SiteServer):
             (self.fail_once if rng.random() < 0.5 else self.timeout_once).add(d.path)
         if rng.random() < 0.3:  # a list page that fails once, then answers
             self.fail_once.add(rng.choice(sorted(self.list_pages(rng.choice(list(COLUMNS))))))
+        # A wall or a rate limit answering 200 for a crawl: a document's is an error of the crawl
+        # ("blocked"), never a change (a list page's is a list that was down: see down_col).
+        for d in pick(lambda d: d.state == "live" and not d.down_last, 1, op="walled"):
+            self.walled[d.path] = rng.choice(sorted(WALLS))
+            truth.append(Event("blocked", d.path))
         self.routes = self._routes()
         self._remember()
         return truth

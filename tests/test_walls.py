@@ -1,0 +1,91 @@
+"""Anti-bot walls and rate limits answered with 200 (pipelines/walls.py): errors of a crawl, never
+versions of the page.
+
+Read as the page, a 瑞数 challenge or a "访问过于频繁" page was a document whose text had gone
+(``changed``), back the next crawl (``reverted``), and a list page behind one lost every item
+(``delisted``, then ``relisted``). The simulated site (tests/simsite.py, WALLS) draws such answers
+among its other faults; here, each kind of wall on documents and on a list, through real crawls.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from archive.demosite import Resource, SiteServer
+from pipelines.extract import extract
+
+from .conftest import cli, cli_json
+from .oracle import rebuild_differences
+from .simsite import WALLS
+
+DEVSET = Path(__file__).parent / "data" / "devset"
+HTML = "text/html; charset=utf-8"
+
+
+def article(i: int, extra: str = "") -> bytes:
+    return (f"<html><head><title>关于第{i}号事项的通知_测试区政府网</title></head><body>"
+            f"<div class='nav'>首页 政务公开 通知公告</div><h1>关于第{i}号事项的通知</h1>"
+            f"<div class='info'>发布时间：2024-01-0{i}</div><div id='zoom'><p>各单位：现将第{i}号事项通知如下，"
+            f"请认真贯彻执行，确保各项工作落实到位。{extra}</p><p>测试区管委会办公室</p><p>2024年1月{i}日</p></div>"
+            f"</body></html>").encode()
+
+
+@pytest.mark.parametrize("name", sorted(WALLS))
+def test_each_wall_is_recognised(name):
+    rec = extract(WALLS[name].encode(), "http://127.0.0.1/art/1.html", HTML)
+    assert rec.wall, name
+
+
+def test_pages_are_not_walls():
+    # A document that speaks of rate limits, a page that only redirects, an empty page, real pages.
+    notice = article(1, "近期部分网站出现访问过于频繁、已被网站管理员设置拦截等提示，请各单位使用正规渠道办理业务。" * 6)
+    redirect = b"<html><head><script>location.href='/new/1.html';</script></head><body></body></html>"
+    pages = [notice, redirect, b"<html><body></body></html>", *(p.read_bytes() for p in sorted(DEVSET.glob("*.htm*")))]
+    assert len(pages) > 10
+    for body in pages:
+        assert extract(body, "http://127.0.0.1/a.html", HTML).wall is None
+
+
+def test_a_wall_answered_with_200_is_an_error_of_the_crawl_not_a_change(tmp_path):
+    """Baseline; then three documents and the list answered by walls (each kind); then the site as
+    it was. Only ``blocked`` for the documents — no change, no revert, no de-listing — and the
+    history rebuilt from the WARCs is the live one."""
+    index = ("<html><head><title>通知公告_测试区政府网</title></head><body><ul>" + "".join(
+        f"<li><a href='/art/{i}.html'>关于第{i}号事项的通知</a><span>2024-01-0{i}</span></li>" for i in range(1, 6))
+        + "</ul></body></html>").encode()
+    good = {"/": Resource(index, HTML), "/robots.txt": Resource(b"User-agent: *\n", "text/plain"),
+            **{f"/art/{i}.html": Resource(article(i), HTML) for i in range(1, 6)}}
+    data = tmp_path / "data"
+    with SiteServer(dict(good)) as site:
+        def crawl() -> str:
+            return cli("crawl", "--full", site.url, data=data).stderr
+
+        crawl()
+        walls = dict(zip(["/", "/art/1.html", "/art/2.html", "/art/3.html"], ["rate", "rivers", "jsl", "safedog"],
+                         strict=True))
+        site.routes = {**good, **{p: Resource(WALLS[w].encode(), HTML) for p, w in walls.items()}}
+        walled = crawl()
+        site.routes = dict(good)
+        crawl()
+    events = cli_json("changes", "--include-baseline", data=data)
+    kinds = [(e["kind"], e["url"].rsplit("/", 1)[-1]) for e in events]
+    assert sorted(k for k in kinds if k[0] != "archived") == [("blocked", f"{i}.html") for i in (1, 2, 3)], kinds
+    assert "errors: blocked 4" in walled  # three documents and the list: said, not silent
+    for i in (1, 2, 3):
+        page = cli("history", f"{site.url}art/{i}.html", data=data).stdout
+        assert "(article, live)" in page and "v2" not in page and "blocked" in page, page
+    pages = {p["url"].rsplit("/", 1)[-1]: p for p in cli_json("pages", data=data)}
+    assert all(pages[f"{i}.html"]["state"] == "live" for i in range(1, 6)), pages
+    assert rebuild_differences(data, tmp_path) == []
+
+
+def test_the_crawl_summary_counts_walls_among_errors(tmp_path):
+    """A page never archived before that a wall answers: no event can say it, the summary does."""
+    with SiteServer({"/": Resource(WALLS["rate"].encode(), HTML)}) as site:
+        out = cli("crawl", site.url, data=tmp_path / "data").stderr
+    assert "errors: blocked 1" in out, out
+    capture = json.loads(cli("history", site.url, "--json", data=tmp_path / "data").stdout)["captures"][0]
+    assert (capture["status"], capture["error"]) == (200, "blocked")
