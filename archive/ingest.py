@@ -62,9 +62,10 @@ class _Writer:
         elif op == "end":
             crawl_id, at, reason, stats = msg[1:]
             count(self.counts, self.history.end_crawl(crawl_id, at, reason, stats))
-            walls = self.db.execute("SELECT count(*) FROM captures WHERE crawl_id = ? AND error = 'blocked' "
-                                    "AND status BETWEEN 200 AND 299", [crawl_id]).fetchone()[0]
-            if walls:  # answered 200, yet a wall or a rate limit: an error of the crawl's, as 412s are
+            walls = self.db.execute(
+                "SELECT count(*) FROM captures WHERE id IN (SELECT max(id) FROM captures WHERE crawl_id = ? "
+                "GROUP BY page_id) AND error = 'blocked' AND status BETWEEN 200 AND 299", [crawl_id]).fetchone()[0]
+            if walls:  # pages a wall or a rate limit answered for (200) to the end: errors, as 412s are
                 self.counts["walls"] = walls
             if reason == "finished":
                 with self.db.conn:

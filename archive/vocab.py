@@ -89,6 +89,7 @@ STAT_LINKS_OUT_OF_SCOPE = "govarchive/links/out_of_scope"  # links not followed 
 STAT_CONDITIONAL = "govarchive/conditional_requests"
 STAT_BACKOFFS = "govarchive/backoffs"
 STAT_MAX_BACKOFF = "govarchive/max_backoff_s"
+STAT_WALLS = "govarchive/walls"  # 200 answers that were an anti-bot wall or a rate limit (asked again)
 STAT_WARC_BYTES = "govarchive/warc_bytes"
 STAT_WARC_FILES = "govarchive/warc_files"
 STAT_SLOWEST = "govarchive/slowest_hosts"

@@ -12,6 +12,7 @@ from archive.vocab import (
     STAT_CONDITIONAL,
     STAT_ERRORS,
     STAT_MAX_BACKOFF,
+    STAT_WALLS,
 )
 
 from .signals import fetch_failed
@@ -63,7 +64,9 @@ class BackoffMiddleware:
 
     Sets the download slot's delay (the pause between two requests to that host) before
     RetryMiddleware (550) schedules the retry, so the retry waits at least as long as the server
-    asked. AutoThrottle brings the delay back down as good responses come in.
+    asked. AutoThrottle brings the delay back down as good responses come in. A wall or a rate
+    limit answered with 200 (pipelines/walls.py) is a 412 by another name: the host is slowed down
+    and the request asked again (RETRY_TIMES), which RetryMiddleware, reading statuses, would not do.
     """
 
     STATUSES = BACKOFF_STATUSES
@@ -77,11 +80,23 @@ class BackoffMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response, spider=None):  # noqa: ANN001, ANN201
-        if response.status not in self.STATUSES:
+        wall = _wall(request, response) if response.status == 200 else None
+        if response.status not in self.STATUSES and wall is None:
             return response
+        self._slow_down(request, response)
+        if wall is not None:
+            from scrapy.downloadermiddlewares.retry import get_retry_request
+
+            self.crawler.stats.inc_value(STAT_WALLS)
+            again = get_retry_request(request, spider=spider or self.crawler.spider, reason=f"wall: {wall}")
+            if again is not None:
+                return again
+        return response
+
+    def _slow_down(self, request: Request, response) -> None:  # noqa: ANN001
         slot = self._slot(request)
         if slot is None:
-            return response
+            return
         asked = retry_after(response.headers.get(b"Retry-After"))
         delay = min(self.max_delay, asked if asked is not None else max(1.0, slot.delay * 2))
         if asked is not None:  # RANDOMIZE_DOWNLOAD_DELAY could halve what the server asked
@@ -93,13 +108,32 @@ class BackoffMiddleware:
             slot.delay = delay
             self.crawler.stats.inc_value(STAT_BACKOFFS)
             self.crawler.stats.max_value(STAT_MAX_BACKOFF, delay)
-        return response
 
     def _slot(self, request: Request):  # noqa: ANN202
         engine = self.crawler.engine
         downloader = getattr(engine, "downloader", None) if engine else None
         key = request.meta.get("download_slot")
         return downloader.slots.get(key) if downloader is not None and key is not None else None
+
+
+def _wall(request: Request, response) -> str | None:  # noqa: ANN001 - a Scrapy response
+    """What wall answered ``request`` with a 200 (pipelines/walls.py), or None (its body stays as
+    sent until here: undone with a size limit)."""
+    from archive.capture import DecodeError, decode_content
+    from pipelines.walls import WALL_MAX_BYTES, page_wall
+
+    if len(response.body) > WALL_MAX_BYTES:
+        return None
+    headers = response.headers
+    ctype = (headers.get(b"Content-Type") or b"").decode("latin-1")
+    if ctype and "html" not in ctype.lower():
+        return None
+    try:
+        body = decode_content(response.body, (headers.get(b"Content-Encoding") or b"").decode("latin-1"),
+                              limit=8 * WALL_MAX_BYTES)
+    except DecodeError:
+        return None
+    return page_wall(body, request.url, ctype or None)
 
 
 def retry_after(value: bytes | None) -> float | None:

@@ -33,6 +33,25 @@ WALL_PHRASES = re.compile(
 )
 
 
+# A page the cascade could call a wall has one of these in its markup (the crawler's cheap test).
+_MAY_BE_WALL = re.compile(r"\$_ts|document\s*\.\s*cookie|" + WALL_PHRASES.pattern)
+WALL_MAX_BYTES = 32 * 1024  # a wall is a small page (those seen: under 5 KB)
+
+
+def page_wall(body: bytes, url: str, content_type: str | None) -> str | None:
+    """``wall`` of a fetched page's bytes, for the crawler to back off and ask again. Cheap for
+    the pages that are not walls: a large page, or one whose markup names nothing a wall says, is
+    not read. (Markup can hide a wall's sentence from this test — split by a tag, written as
+    entities —; the history reads every page whole, and such a wall is an error there all the same.)"""
+    if len(body) > WALL_MAX_BYTES:
+        return None
+    from .decode import decode_html
+    from .extract import extract_html
+
+    html, _ = decode_html(body, content_type)
+    return extract_html(html, url).wall if _MAY_BE_WALL.search(html) else None
+
+
 def wall(html: str, text: str) -> str | None:
     """What stood in the page's place, or None for a page: ``html`` as served, ``text`` what a
     reader sees of it (scripts left out)."""

@@ -18,7 +18,7 @@ from archive.demosite import Resource, SiteServer
 from pipelines.extract import extract
 
 from .conftest import cli, cli_json
-from .oracle import rebuild_differences
+from .oracle import profile, rebuild_differences
 from .simsite import WALLS
 
 DEVSET = Path(__file__).parent / "data" / "devset"
@@ -60,8 +60,10 @@ def test_a_wall_answered_with_200_is_an_error_of_the_crawl_not_a_change(tmp_path
             **{f"/art/{i}.html": Resource(article(i), HTML) for i in range(1, 6)}}
     data = tmp_path / "data"
     with SiteServer(dict(good)) as site:
+        prof = profile(tmp_path, "walls", site.url)  # no back-off to wait out (the walls are asked again)
+
         def crawl() -> str:
-            return cli("crawl", "--full", site.url, data=data).stderr
+            return cli("crawl", "--full", "--site", str(prof), data=data).stderr
 
         crawl()
         walls = dict(zip(["/", "/art/1.html", "/art/2.html", "/art/3.html"], ["rate", "rivers", "jsl", "safedog"],
@@ -85,7 +87,41 @@ def test_a_wall_answered_with_200_is_an_error_of_the_crawl_not_a_change(tmp_path
 def test_the_crawl_summary_counts_walls_among_errors(tmp_path):
     """A page never archived before that a wall answers: no event can say it, the summary does."""
     with SiteServer({"/": Resource(WALLS["rate"].encode(), HTML)}) as site:
-        out = cli("crawl", site.url, data=tmp_path / "data").stderr
+        prof = profile(tmp_path, "wall", site.url)
+        out = cli("crawl", "--site", str(prof), data=tmp_path / "data").stderr
     assert "errors: blocked 1" in out, out
     capture = json.loads(cli("history", site.url, "--json", data=tmp_path / "data").stdout)["captures"][0]
     assert (capture["status"], capture["error"]) == (200, "blocked")
+
+
+class WalledOnce(SiteServer):
+    """A site whose rate limit answers the first request of some paths (200), then lets it through."""
+
+    def __init__(self, routes: dict[str, Resource], walled: set[str]) -> None:
+        super().__init__(routes)
+        self.walled = set(walled)
+
+    def resolve(self, path: str) -> Resource | None:
+        if path in self.walled:
+            self.walled.discard(path)
+            return Resource(WALLS["rate"].encode(), HTML)
+        return super().resolve(path)
+
+
+def test_the_crawler_slows_down_and_asks_again_after_a_wall(tmp_path):
+    """A wall that lets the second request through costs nothing: the page is archived, no error."""
+    index = ("<html><head><title>通知公告_测试区政府网</title></head><body><ul>" + "".join(
+        f"<li><a href='/art/{i}.html'>关于第{i}号事项的通知</a><span>2024-01-0{i}</span></li>" for i in range(1, 4))
+        + "</ul></body></html>").encode()
+    routes = {"/": Resource(index, HTML), "/robots.txt": Resource(b"User-agent: *\n", "text/plain"),
+              **{f"/art/{i}.html": Resource(article(i), HTML) for i in range(1, 4)}}
+    data = tmp_path / "data"
+    with WalledOnce(routes, {"/art/2.html", "/"}) as site:
+        out = cli("crawl", site.url, data=data).stderr
+        asked = [p for m, p in site.requests if p in ("/", "/art/2.html")]
+    assert sorted(asked) == ["/", "/", "/art/2.html", "/art/2.html"], site.requests
+    assert "errors 0" in out and "blocked" not in out, out
+    pages = {p["url"].removeprefix(site.url): p for p in cli_json("pages", data=data)}
+    assert all(pages[f"art/{i}.html"]["versions"] == 1 for i in (1, 2, 3)), pages
+    history = json.loads(cli("history", f"{site.url}art/2.html", "--json", data=data).stdout)
+    assert [(c["status"], c["error"]) for c in history["captures"]] == [(200, "blocked"), (200, None)]
