@@ -155,7 +155,6 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
     body = body_of(soup)
     page_text = normalize_block(element_text(body if body is not None else soup))
     line_date, line_source = pub_line(page_text)
-    rec.wall = wall(html, page_text)
 
     container = _first(lambda: _select(soup, overrides.get("body")), lambda: _marked_body(html),
                        lambda: _body_container(soup, index))
@@ -178,6 +177,7 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
                      or parse_date(metas.get("PubDate")) or parse_date(metas.get("firstpublishedtime"))
                      or parse_date(metas.get("pubdate")) or _founder_date(html))
     rec.published = rec.published or _labelled_date(index) or _date_beside(soup, rec.title, container)
+    rec.wall = wall(html, page_text, dated=rec.published is not None)
     rec.source = (line_source or fields.get("source") or metas.get("ContentSource") or None)
     for name in ("index_no", "category", "publisher", "doc_no", "subject"):
         setattr(rec, name, fields.get(name) or None)

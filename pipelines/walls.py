@@ -13,6 +13,8 @@ document that mentions 访问过于频繁 has a body, a wall has a sentence.
 2. A cookie challenge (加速乐's ``__jsl_clearance``, and the like): no text, a script that sets a
    cookie and loads the page again.
 3. A wall's sentence: rate limited, intercepted, refused (``WALL_PHRASES``).
+4. A maintenance page answering for every URL (系统维护中, 网站升级中 …), when undated: a dated
+   page saying so is a notice about the maintenance, a document.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ WALL_PHRASES = re.compile(
     r"Access\s+Denied|Too\s+Many\s+Requests|请(?:开启|启用)\s*JavaScript\s*(?:并|后)?\s*刷新"
 )
 
+MAINTENANCE = re.compile(r"(?:系统|网站|服务器|平台)(?:正在)?(?:维护|升级)|(?:维护|升级)(?:中|期间)|暂停(?:访问|服务)")
 
 # A page the cascade could call a wall has one of these in its markup (the crawler's cheap test).
-_MAY_BE_WALL = re.compile(r"\$_ts|document\s*\.\s*cookie|" + WALL_PHRASES.pattern)
+_MAY_BE_WALL = re.compile(r"\$_ts|document\s*\.\s*cookie|" + WALL_PHRASES.pattern + "|" + MAINTENANCE.pattern)
 WALL_MAX_BYTES = 32 * 1024  # a wall is a small page (those seen: under 5 KB)
 
 
@@ -52,9 +55,9 @@ def page_wall(body: bytes, url: str, content_type: str | None) -> str | None:
     return extract_html(html, url).wall if _MAY_BE_WALL.search(html) else None
 
 
-def wall(html: str, text: str) -> str | None:
+def wall(html: str, text: str, dated: bool = False) -> str | None:
     """What stood in the page's place, or None for a page: ``html`` as served, ``text`` what a
-    reader sees of it (scripts left out)."""
+    reader sees of it (scripts left out), ``dated``: the page gives a date of publication."""
     visible = len(re.sub(r"\s+", "", text))
     if visible >= WALL_MAX_TEXT:
         return None
@@ -65,4 +68,7 @@ def wall(html: str, text: str) -> str | None:
     m = WALL_PHRASES.search(text)
     if m:
         return f"wall or rate limit: {m.group(0)}"
+    m = None if dated else MAINTENANCE.search(text)
+    if m:
+        return f"maintenance page: {m.group(0)}"
     return None

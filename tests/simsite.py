@@ -64,6 +64,9 @@ WALLS = {
                 "<p>3）普通网站访客，请联系网站管理员；</p></div></body></html>"),
     "rate": ("<html><head><meta charset=\"utf-8\"><title>提示信息</title></head><body><div class=\"tip\">"
              "<p>您的访问过于频繁，请稍后再试。</p></div></body></html>"),
+    "maintenance": ("<html><head><meta charset=\"utf-8\"><title>系统维护</title></head><body><div class=\"wh\">"
+                    "<h3>系统维护中</h3><p>为提供更好的服务，网站正在进行升级维护，暂停访问，给您带来不便敬请谅解。</p>"
+                    "</div></body></html>"),
 }
 BROKEN_PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Pages >>\nendobj\ntrailer\n<< /Size 2 >>\nstartxref\n9\n%%EOF\n"
 

@@ -43,7 +43,10 @@ def test_pages_are_not_walls():
     # A document that speaks of rate limits, a page that only redirects, an empty page, real pages.
     notice = article(1, "近期部分网站出现访问过于频繁、已被网站管理员设置拦截等提示，请各单位使用正规渠道办理业务。" * 6)
     redirect = b"<html><head><script>location.href='/new/1.html';</script></head><body></body></html>"
-    pages = [notice, redirect, b"<html><body></body></html>", *(p.read_bytes() for p in sorted(DEVSET.glob("*.htm*")))]
+    maintenance = ("<html><head><title>关于网站系统维护的公告</title></head><body><h1>关于网站系统维护的公告</h1>"
+                   "<p>发布时间：2024-05-01</p><p>因系统升级，本网站将于5月3日暂停访问。</p></body></html>").encode()
+    pages = [notice, redirect, maintenance, b"<html><body></body></html>",
+             *(p.read_bytes() for p in sorted(DEVSET.glob("*.htm*")))]
     assert len(pages) > 10
     for body in pages:
         assert extract(body, "http://127.0.0.1/a.html", HTML).wall is None
