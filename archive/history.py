@@ -27,7 +27,7 @@ from .capture import Capture
 from .diff import field_changes, significance, text_ops
 from .scope import Scope
 from .search import attachments_text, dumps, index_version
-from .vocab import DOCUMENT_KINDS, GONE_STATUSES, failure_kind, is_failure
+from .vocab import DOCUMENT_KINDS, GONE_STATUSES, STAND_IN_ERRORS, failure_kind, is_failure
 
 log = logging.getLogger(__name__)
 
@@ -215,8 +215,9 @@ class History:
                 log.warning("could not read %s: %s: %s", cap.url, type(exc).__name__, exc)
                 cap.error = "extract_error"
 
-        if record is not None and record.wall:  # an anti-bot wall or rate limit stood in the page's place:
-            cap.error = "blocked"  # it says nothing about the page (settled with the crawl's failures)
+        if record is not None and record.stand_in:  # a wall, an error page, nothing, in the page's place:
+            # It says nothing about the page: an error of the crawl's, settled with its failures.
+            cap.error = STAND_IN_ERRORS[record.stand_in["what"]]
             self._capture_row(cap, page["id"], None)
             self.update_page(page["id"], last_status=status)
             return events

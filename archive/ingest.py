@@ -23,6 +23,7 @@ from . import frontier
 from .db import open_db
 from .errors import GovArchiveError
 from .history import Capture, History
+from .vocab import STAND_IN_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,14 @@ class _Writer:
         elif op == "end":
             crawl_id, at, reason, stats = msg[1:]
             count(self.counts, self.history.end_crawl(crawl_id, at, reason, stats))
-            walls = self.db.execute(
-                "SELECT count(*) FROM captures WHERE id IN (SELECT max(id) FROM captures WHERE crawl_id = ? "
-                "GROUP BY page_id) AND error = 'blocked' AND status BETWEEN 200 AND 299", [crawl_id]).fetchone()[0]
-            if walls:  # pages a wall or a rate limit answered for (200) to the end: errors, as 412s are
-                self.counts["walls"] = walls
+            # Pages a stand-in answered for (200, pipelines/standins.py) to the crawl's end: its errors.
+            kinds = sorted(set(STAND_IN_ERRORS.values()))
+            stand_ins = dict(self.db.execute(
+                "SELECT error, count(*) FROM captures WHERE id IN (SELECT max(id) FROM captures WHERE crawl_id = ? "
+                f"GROUP BY page_id) AND status BETWEEN 200 AND 299 AND error IN ({', '.join('?' * len(kinds))}) "
+                "GROUP BY error", [crawl_id, *kinds]).fetchall())
+            if stand_ins:
+                self.counts["stand_ins"] = stand_ins
             if reason == "finished":
                 with self.db.conn:
                     frontier.forget(self.db, crawl_id)

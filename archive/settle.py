@@ -16,6 +16,9 @@ from .history import is_container_url
 from .scope import Scope
 from .vocab import BLOCKED_STATUSES, DOCUMENT_KINDS, GONE_STATUSES, NOT_FETCH_ERRORS, is_failure
 
+STAND_IN_SUMMARY = {"blocked": "an anti-bot wall, a rate limit or a maintenance page",
+                    "http_error": "the server's error page", "empty_page": "an empty page"}
+
 if TYPE_CHECKING:
     from .history import History
 
@@ -108,8 +111,8 @@ class Settlement:
                     and page["state"] in ("live", "delisted"):
                 if streak == 1:
                     why = error or f"HTTP {status}"
-                    if error == "blocked" and status not in BLOCKED_STATUSES:
-                        why = f"an anti-bot wall or rate limit answered in its place (HTTP {status})"
+                    if status is not None and 200 <= status < 300:  # pipelines/standins.py
+                        why = f"{error}: {STAND_IN_SUMMARY.get(error, error)} answered in its place (HTTP {status})"
                     events.append(self.h.event(page, kind, self.at, self.crawl_id, summary=why))
                 if streak >= self.h.error_crawls:
                     events.append(self.h.event(page, "removed", self.at, self.crawl_id,

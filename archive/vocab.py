@@ -39,13 +39,16 @@ ERROR_KINDS = {
     "too_large": "the body passed GOVARCHIVE_MAX_BYTES (archived truncated)",
     "decompression_bomb": "the body inflates past the decoded-size limit",
     "decode_error": "the body's Content-Encoding could not be undone",
-    "blocked": "403, 412 or 521, or a 200 whose page is an anti-bot wall or rate limit: refused",
-    "http_error": "a 5xx or 429 answer",
+    "blocked": "403, 412 or 521, or a 200 whose page is an anti-bot wall, a rate limit or maintenance",
+    "http_error": "a 5xx or 429 answer, or a 200 whose page is the server's error page",
+    "empty_page": "a 200 with nothing in it: no text, no title, no script",
     "redirect_loop": "a chain of redirects that returns to itself",
     "out_of_scope": "a redirect to a URL the crawl may not fetch",
     "extract_error": "the page answered, and no parser could read it",
     "private_address": "a host that resolves to a private or loopback address (refused)",
 }
+# What answered 200 in a page's place (pipelines/standins.py), as the error kind it is.
+STAND_IN_ERRORS = {"wall": "blocked", "server_error": "http_error", "empty": "empty_page"}
 # Kinds that say the page answered: they never count as the page failing.
 NOT_FETCH_ERRORS = frozenset({"extract_error", "redirect_loop", "out_of_scope"})
 
@@ -89,7 +92,7 @@ STAT_LINKS_OUT_OF_SCOPE = "govarchive/links/out_of_scope"  # links not followed 
 STAT_CONDITIONAL = "govarchive/conditional_requests"
 STAT_BACKOFFS = "govarchive/backoffs"
 STAT_MAX_BACKOFF = "govarchive/max_backoff_s"
-STAT_WALLS = "govarchive/walls"  # 200 answers that were an anti-bot wall or a rate limit (asked again)
+STAT_STAND_INS = "govarchive/stand_ins"  # 200 answers that were not the page (pipelines/standins.py): asked again
 STAT_WARC_BYTES = "govarchive/warc_bytes"
 STAT_WARC_FILES = "govarchive/warc_files"
 STAT_SLOWEST = "govarchive/slowest_hosts"

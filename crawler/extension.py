@@ -130,8 +130,9 @@ class ArchiveExtension:
                    if isinstance(val, int | float | str | list) and not k.startswith("log_count")}
         counts = self.recorder.close(reason, summary)
         for kind, n in counts.items():
-            if kind == "walls":  # pages an anti-bot wall or a rate limit answered for (with a 200)
-                self.stats.inc_value(v.STAT_ERRORS.format("blocked"), n)
+            if kind == "stand_ins":  # pages a wall, an error page, nothing answered for (200): by error kind
+                for error, pages in n.items():
+                    self.stats.inc_value(v.STAT_ERRORS.format(error), pages)
             elif kind != "ingest_errors":
                 self.stats.set_value(v.STAT_EVENTS.format(kind), n)
         if counts.get("ingest_errors"):

@@ -12,7 +12,7 @@ from archive.vocab import (
     STAT_CONDITIONAL,
     STAT_ERRORS,
     STAT_MAX_BACKOFF,
-    STAT_WALLS,
+    STAT_STAND_INS,
 )
 
 from .signals import fetch_failed
@@ -64,9 +64,10 @@ class BackoffMiddleware:
 
     Sets the download slot's delay (the pause between two requests to that host) before
     RetryMiddleware (550) schedules the retry, so the retry waits at least as long as the server
-    asked. AutoThrottle brings the delay back down as good responses come in. A wall or a rate
-    limit answered with 200 (pipelines/walls.py) is a 412 by another name: the host is slowed down
-    and the request asked again (RETRY_TIMES), which RetryMiddleware, reading statuses, would not do.
+    asked. AutoThrottle brings the delay back down as good responses come in. A wall, a rate limit,
+    the server's error page or nothing at all answered with 200 (pipelines/standins.py) is a 412 or
+    a 5xx by another name: the host is slowed down and the request asked again (RETRY_TIMES), which
+    RetryMiddleware, reading statuses, would not do.
     """
 
     STATUSES = BACKOFF_STATUSES
@@ -80,15 +81,16 @@ class BackoffMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response, spider=None):  # noqa: ANN001, ANN201
-        wall = _wall(request, response) if response.status == 200 else None
-        if response.status not in self.STATUSES and wall is None:
+        instead = _stand_in(request, response) if response.status == 200 else None
+        if response.status not in self.STATUSES and instead is None:
             return response
         self._slow_down(request, response)
-        if wall is not None:
+        if instead is not None:
             from scrapy.downloadermiddlewares.retry import get_retry_request
 
-            self.crawler.stats.inc_value(STAT_WALLS)
-            again = get_retry_request(request, spider=spider or self.crawler.spider, reason=f"wall: {wall}")
+            self.crawler.stats.inc_value(STAT_STAND_INS)
+            again = get_retry_request(request, spider=spider or self.crawler.spider,
+                                      reason=f"{instead['what']}: {instead['why']}")
             if again is not None:
                 return again
         return response
@@ -116,13 +118,13 @@ class BackoffMiddleware:
         return downloader.slots.get(key) if downloader is not None and key is not None else None
 
 
-def _wall(request: Request, response) -> str | None:  # noqa: ANN001 - a Scrapy response
-    """What wall answered ``request`` with a 200 (pipelines/walls.py), or None (its body stays as
-    sent until here: undone with a size limit)."""
+def _stand_in(request: Request, response) -> dict | None:  # noqa: ANN001 - a Scrapy response
+    """What answered ``request`` with a 200 in its page's place (pipelines/standins.py), or None
+    (the body stays as sent until here: undone with a size limit)."""
     from archive.capture import DecodeError, decode_content
-    from pipelines.walls import WALL_MAX_BYTES, page_wall
+    from pipelines.standins import STAND_IN_MAX_BYTES, page_stand_in
 
-    if len(response.body) > WALL_MAX_BYTES:
+    if len(response.body) > STAND_IN_MAX_BYTES:
         return None
     headers = response.headers
     ctype = (headers.get(b"Content-Type") or b"").decode("latin-1")
@@ -130,10 +132,10 @@ def _wall(request: Request, response) -> str | None:  # noqa: ANN001 - a Scrapy 
         return None
     try:
         body = decode_content(response.body, (headers.get(b"Content-Encoding") or b"").decode("latin-1"),
-                              limit=8 * WALL_MAX_BYTES)
+                              limit=8 * STAND_IN_MAX_BYTES)
     except DecodeError:
         return None
-    return page_wall(body, request.url, ctype or None)
+    return page_stand_in(body, request.url, ctype or None)
 
 
 def retry_after(value: bytes | None) -> float | None:

@@ -27,7 +27,7 @@ from .html_text import body_of, drop, element_text, inline_text, parse, plain_te
 from .links import anchors, attachment_type, clean_url, datastore_html, html_discovery, sitemap_urls
 from .normalize import _CJK_GAP, no_space, normalize_block, normalize_inline
 from .record import PageRecord
-from .walls import wall
+from .standins import stand_in
 
 # Body containers of the common CMSs, most specific first.
 BODY_SELECTORS = [
@@ -177,7 +177,7 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
                      or parse_date(metas.get("PubDate")) or parse_date(metas.get("firstpublishedtime"))
                      or parse_date(metas.get("pubdate")) or _founder_date(html))
     rec.published = rec.published or _labelled_date(index) or _date_beside(soup, rec.title, container)
-    rec.wall = wall(html, page_text, dated=rec.published is not None)
+    rec.stand_in = stand_in(html, page_text, _doc_title(soup), dated=rec.published is not None)
     rec.source = (line_source or fields.get("source") or metas.get("ContentSource") or None)
     for name in ("index_no", "category", "publisher", "doc_no", "subject"):
         setattr(rec, name, fields.get(name) or None)

@@ -48,8 +48,8 @@ class PageRecord:
     part_of: str | None = None
     links: list[str] = field(default_factory=list)
     soft_404: bool = False
-    # An anti-bot wall or rate limit answered in the page's place (pipelines/walls.py): what it was.
-    wall: str | None = None
+    # What answered 200 in the page's place (pipelines/standins.py): {"what": wall|server_error|empty, "why"}.
+    stand_in: dict | None = None
     refresh_to: str | None = None
     # A file with no text we can read (broken, encrypted, scanned, a zip bomb) is versioned on its
     # bytes: ``file_digest`` is their sha1, ``text_error`` says why the text could not be read.

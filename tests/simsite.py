@@ -8,9 +8,9 @@ changes only when its items do; some answers are gzipped, some chunked. Each ``e
 the next edition by drawing operations — additions, deletions in every form sites use, restores
 with old and new bytes, silent revisions, date corrections, de-listing and re-listing, moves,
 reverts, replaced and unreadable attachments, a list page down for a crawl, transient 5xx and
-timeouts, documents down for a crawl, documents and list pages answered for a crawl by an
-anti-bot wall or a rate limit with a 200 (WALLS) — and returns the events a correct archive must
-report for it. Noise that must never count (visit counters, a header date widget, rotating IPv6-gateway
+timeouts, documents down for a crawl, documents and list pages answered for a crawl with a 200
+that is not the page (STAND_INS: walls, rate limits, maintenance, the server's error page, an
+empty body) — and returns the events a correct archive must report for it. Noise that must never count (visit counters, a header date widget, rotating IPv6-gateway
 hosts) changes on every edition.
 """
 
@@ -46,9 +46,10 @@ SENTENCES = [
 SOFT_TEMPLATE = "抱歉，您访问的内容暂时无法显示，请返回首页浏览其他信息。"
 ERROR_PAGE = "页面不存在或已被删除"
 REVOKED = "该信息已撤销"
-# What stands in a page's place, answered 200, when a wall stops a crawler or a site limits its rate
-# (the same walls also answer 412 and 521; these are the 200 forms, as such servers send them).
-WALLS = {
+# What stands in a page's place, answered 200, when a wall stops a crawler, a site limits its rate,
+# is under maintenance or fails (the same also come as 412, 521, 5xx; these are the 200 forms, as
+# such servers send them). A document's is an error event of its crawl: the kind of each.
+STAND_INS = {
     "rivers": ("<!DOCTYPE html><html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">"
                "<meta http-equiv=\"Cache-Control\" content=\"no-cache\"><meta id=\"FSSBBIl1UgzbN7N\" "
                "content=\"x7Ld2WQvB0qPbBm3lV1sgJ.p_k8mZqL7Yt1Qa6GvxZ3Hd9wKc2RfE\" r=\"m\"><script type=\"text/javascript\" "
@@ -67,7 +68,15 @@ WALLS = {
     "maintenance": ("<html><head><meta charset=\"utf-8\"><title>系统维护</title></head><body><div class=\"wh\">"
                     "<h3>系统维护中</h3><p>为提供更好的服务，网站正在进行升级维护，暂停访问，给您带来不便敬请谅解。</p>"
                     "</div></body></html>"),
+    "tomcat": ("<!doctype html><html lang=\"en\"><head><title>HTTP Status 500 – Internal Server Error</title></head>"
+               "<body><h1>HTTP Status 500 – Internal Server Error</h1><hr class=\"line\" /><p><b>Type</b> Exception "
+               "Report</p><p><b>Message</b> Request processing failed; nested exception is java.sql.SQLException"
+               "</p><hr class=\"line\" /><h3>Apache Tomcat/8.5.47</h3></body></html>"),
+    "busy": "<html><head><title>系统繁忙</title></head><body><p>系统繁忙，请稍后再试！</p></body></html>",
+    "empty": "",
 }
+STAND_IN_EVENTS = {"rivers": "blocked", "jsl": "blocked", "safedog": "blocked", "rate": "blocked",
+                   "maintenance": "blocked", "tomcat": "error", "busy": "error", "empty": "error"}
 BROKEN_PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Pages >>\nendobj\ntrailer\n<< /Size 2 >>\nstartxref\n9\n%%EOF\n"
 
 
@@ -133,7 +142,7 @@ class EvolvingSite(SiteServer):
         self.fail_once: set[str] = set()
         self.timeout_once: set[str] = set()
         self.down: set[str] = set()
-        self.walled: dict[str, str] = {}  # path -> the WALLS entry answering for it in this edition
+        self.walled: dict[str, str] = {}  # path -> the STAND_INS entry answering for it in this edition
         self._hits: dict[str, int] = {}
         self.timeout_after = 3.0
         self.fault = self._fault
@@ -241,7 +250,7 @@ class EvolvingSite(SiteServer):
             for path, body in self.list_pages(column).items():
                 pages[path] = (body, "text/html; charset=utf-8")
         for path, wall in self.walled.items():
-            pages[path] = (WALLS[wall].encode("utf-8"), "text/html; charset=utf-8")
+            pages[path] = (STAND_INS[wall].encode("utf-8"), "text/html; charset=utf-8")
         home = "".join(f'<li><a href="/col/{c}/index.html">{n}</a></li>' for c, n in COLUMNS.items())
         pages["/"] = (self._chrome("首页", f"<ul>{home}</ul>").encode(), "text/html; charset=utf-8")
         pages["/404.html"] = (self._error_page(), "text/html; charset=utf-8")
@@ -319,8 +328,8 @@ class EvolvingSite(SiteServer):
             page = rng.choice(sorted(self.list_pages(down_col)))
             if rng.random() < 0.5:
                 self.down.add(page)
-            else:  # …or a wall answering 200 in its place: the same list that was down
-                self.walled[page] = rng.choice(sorted(WALLS))
+            else:  # …or a stand-in answering 200 in its place: the same list that was down
+                self.walled[page] = rng.choice(sorted(STAND_INS))
 
         def pick(pred, most: int = 2, op: str = "") -> list[Doc]:  # noqa: ANN001
             pool = [d for d in self.docs if d.id not in used and pred(d)]
@@ -331,6 +340,11 @@ class EvolvingSite(SiteServer):
 
         def listable(d: Doc) -> bool:
             return d.column != down_col
+
+        def edited(d: Doc, what: str) -> Event:
+            """An edit that lands on a version the archive has seen (a revision undone by a later one:
+            2 → 3 → reverted to 2 → revised to 3) is a revert, not a change."""
+            return Event("reverted", d.path) if d.content() in d.seen else Event("changed", d.path, frozenset({what}))
 
         for _ in range(rng.choice([0, 1, 2])):
             d = self._new_doc(published=str(day(self.edition)),
@@ -359,10 +373,10 @@ class EvolvingSite(SiteServer):
                 d.paras = [re.sub(r"\d+", lambda m: str(int(m.group(0)) + 1), d.paras[0], count=1), *d.paras[1:]]
             else:
                 d.paras = [*d.paras[:2], rng.choice(SENTENCES).replace("。", "，并报管委会备案。"), *d.paras[2:]]
-            truth.append(Event("changed", d.path, frozenset({"body"})))
+            truth.append(edited(d, "body"))
         for d in pick(lambda d: d.state == "live" and d.flavour != "bare", 1, op="redate"):
             d.published = str(date.fromisoformat(d.published) - timedelta(days=rng.randint(1, 20)))
-            truth.append(Event("changed", d.path, frozenset({"published"})))
+            truth.append(edited(d, "published"))
         for d in pick(lambda d: d.state == "live" and d.listed and listable(d), 1, op="delist"):
             d.listed = False
             truth.append(Event("delisted", d.path))
@@ -391,11 +405,11 @@ class EvolvingSite(SiteServer):
             (self.fail_once if rng.random() < 0.5 else self.timeout_once).add(d.path)
         if rng.random() < 0.3:  # a list page that fails once, then answers
             self.fail_once.add(rng.choice(sorted(self.list_pages(rng.choice(list(COLUMNS))))))
-        # A wall or a rate limit answering 200 for a crawl: a document's is an error of the crawl
-        # ("blocked"), never a change (a list page's is a list that was down: see down_col).
-        for d in pick(lambda d: d.state == "live" and not d.down_last, 1, op="walled"):
-            self.walled[d.path] = rng.choice(sorted(WALLS))
-            truth.append(Event("blocked", d.path))
+        # A stand-in answering 200 for a crawl: a document's is an error of the crawl, never a
+        # change (a list page's is a list that was down: see down_col).
+        for d in pick(lambda d: d.state == "live" and not d.down_last, 1, op="stand-in"):
+            self.walled[d.path] = rng.choice(sorted(STAND_INS))
+            truth.append(Event(STAND_IN_EVENTS[self.walled[d.path]], d.path))
         self.routes = self._routes()
         self._remember()
         return truth

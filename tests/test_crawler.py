@@ -103,8 +103,28 @@ def test_backoff_honours_retry_after_and_doubles_otherwise(monkeypatch):
     assert slot.delay == 14
     mw.process_response(req, Response(req.url, status=429, headers={"Retry-After": "3600"}))
     assert slot.delay == 30  # GOVARCHIVE_MAX_BACKOFF caps it
-    mw.process_response(req, Response(req.url, status=200))
+    page = b"<html><head><title>\xe9\x80\x9a\xe7\x9f\xa5</title></head><body><p>\xe6\xad\xa3\xe6\x96\x87</p></body></html>"
+    mw.process_response(req, Response(req.url, status=200, body=page, headers={"Content-Type": "text/html"}))
     assert slot.delay == 30 and crawler.stats.get_value("govarchive/backoffs") == 3
+
+
+def test_a_stand_in_answered_with_200_is_backed_off_and_asked_again(monkeypatch):
+    """A rate limit answered with 200 (pipelines/standins.py) is a 429 by another name."""
+    from .simsite import STAND_INS
+
+    crawler = crawler_with(GOVARCHIVE_MAX_BACKOFF=30, RETRY_TIMES=1)
+    crawler.spider = GovSiteSpider.from_crawler(crawler, start_urls="http://x.gov.cn/")
+    mw = build_from_crawler(BackoffMiddleware, crawler)
+    slot = _Slot()
+    monkeypatch.setattr(mw, "_slot", lambda request: slot)
+    crawler.stats.open_spider()
+    req = Request("http://x.gov.cn/a.html")
+    wall = Response(req.url, status=200, body=gzip.compress(STAND_INS["rate"].encode()),
+                    headers={"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"})
+    again = mw.process_response(req, wall)  # (bodies stay compressed in the crawl: read with a limit)
+    assert isinstance(again, Request) and again.url == req.url and again.dont_filter and slot.delay == 1
+    assert mw.process_response(again, wall) is wall and slot.delay == 2  # RETRY_TIMES spent: archived as it is
+    assert crawler.stats.get_value("govarchive/stand_ins") == 2
 
 
 def test_retry_after_reads_seconds_and_http_dates():
