@@ -41,6 +41,8 @@ class CrawlSummary:
     workers: dict[str, int] = field(default_factory=dict)  # a cluster crawl: requests each worker finished
     evidence: str | None = None  # the chain's timestamp, when a TSA is configured (archive/chain.py)
     revisit: dict = field(default_factory=dict)  # known pages rechecked, not due, left by the budget
+    robots_forbidden: int = 0  # requests robots.txt forbade (never sent)
+    robots_examples: list[str] = field(default_factory=list)  # the first of them
 
     def lines(self) -> list[str]:
         ev = self.events
@@ -68,6 +70,10 @@ class CrawlSummary:
                           if r.get("over_budget") else "") + ")")
         if self.workers:
             out.append("  workers: " + ", ".join(f"{w} {n}" for w, n in sorted(self.workers.items())))
+        if self.robots_forbidden:
+            out.append(f"  robots.txt forbade {self.robots_forbidden} request(s), never sent: "
+                       + ", ".join(self.robots_examples) + (" …" if self.robots_forbidden > len(self.robots_examples)
+                                                           else ""))
         out += self.coverage_lines()
         if self.evidence:
             out.append(self.evidence)
@@ -217,7 +223,9 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
         conditional=int(stats.get(vocab.STAT_CONDITIONAL, 0)),
         statuses={k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("downloader/response_status_count/")},
         slowest=list(stats.get(vocab.STAT_SLOWEST) or []), fatal=stats.get(vocab.STAT_FATAL),
-        coverage=rows, render=_by_last_part(stats, vocab.STAT_RENDER), revisit=_by_last_part(stats, vocab.STAT_REVISIT))
+        coverage=rows, render=_by_last_part(stats, vocab.STAT_RENDER), revisit=_by_last_part(stats, vocab.STAT_REVISIT),
+        robots_forbidden=int(stats.get("robotstxt/forbidden", 0)),
+        robots_examples=list(stats.get(vocab.STAT_ROBOTS_FORBIDDEN) or []))
 
 
 def _by_last_part(stats: dict, key: str) -> dict:

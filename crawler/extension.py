@@ -22,6 +22,7 @@ from archive.capture import request_key
 from archive.ingest import IngestDied
 from archive.paths import data_dir
 from archive.recorder import CrawlConfig, Recorder
+from archive.soft404 import is_probe
 from archive.warc import Exchange, warc_date
 from pipelines.links import Discovery
 
@@ -31,6 +32,7 @@ from .handler import wire_extras
 from .state import archive_state
 
 logger = logging.getLogger(__name__)
+ROBOTS_EXAMPLES = 3  # forbidden URLs the crawl's report names (robots.txt forbade them all: Scrapy counts)
 
 
 def _latin1(value: bytes | str) -> str:
@@ -197,7 +199,12 @@ class ArchiveExtension:
         return self._archive(recorder, exchange, {})
 
     def fetch_failed(self, request: Request, exception: BaseException) -> None:
-        """A download that failed for good (after retries): archived as a metadata record."""
+        """A download that failed for good (after retries): archived as a metadata record. A URL
+        robots.txt forbids is nothing to archive, and is said: the first few, for the crawl's report."""
+        if isinstance(exception, IgnoreRequest) and "robots.txt" in str(exception):
+            forbidden = self.stats.get_value(v.STAT_ROBOTS_FORBIDDEN) or []
+            if len(forbidden) < ROBOTS_EXAMPLES and not is_probe(request.url):  # (the soft-404 probe: ours)
+                self.stats.set_value(v.STAT_ROBOTS_FORBIDDEN, [*forbidden, request.url])
         recorder = self._recorder(request.meta)
         if recorder is None or recorder.writer is None or isinstance(exception, IgnoreRequest):
             return

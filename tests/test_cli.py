@@ -152,3 +152,19 @@ def test_demo_site_serves_the_edition_asked_for_until_interrupted(tmp_path):
         assert proc.wait(10) == 0
     assert subprocess.run([sys.executable, "-m", "archive.cli", "demo-site", "--port", "70000"], cwd=ROOT,
                           capture_output=True).returncode == 2  # a bad port: click's one-line usage error
+
+
+def test_a_crawl_says_what_robots_txt_forbade(tmp_path):
+    """A site whose robots.txt shuts crawlers out: the crawl fetches nothing of it and says why,
+    naming the start URL, instead of a quiet "finished, new 0"."""
+    from archive.demosite import Resource, SiteServer
+
+    page = "<html><head><title>首页</title></head><body><a href='/art/1.html'>关于第1号事项的通知</a></body></html>"
+    routes = {"/": Resource(page.encode()), "/art/1.html": Resource(page.encode()),
+              "/robots.txt": Resource(b"User-agent: *\nDisallow: /\n", "text/plain")}
+    with SiteServer(routes) as site:
+        out = cli("crawl", site.url, data=tmp_path / "data").stderr
+        asked = [p for _, p in site.requests]
+    assert asked.count("/") == 0 and "/robots.txt" in asked
+    line = next(x for x in out.splitlines() if "robots.txt forbade" in x)
+    assert site.url in line and "never sent" in line, out
