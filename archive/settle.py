@@ -10,8 +10,10 @@ import json
 from typing import TYPE_CHECKING
 
 from pipelines.links import series_key
+from pipelines.record import stored_content
 
 from . import assembly, coverage
+from .diff import field_changes
 from .history import is_container_url
 from .scope import Scope
 from .vocab import BLOCKED_STATUSES, DOCUMENT_KINDS, GONE_STATUSES, NOT_FETCH_ERRORS, is_failure
@@ -79,7 +81,9 @@ class Settlement:
 
     def _redirected_to(self, url: str, target: str, target_cap: dict | None) -> list[dict]:
         """A document that now redirects to a page that is gone (checked in this crawl, or recently
-        enough that the crawl did not ask again) has been removed."""
+        enough that the crawl did not ask again) has been removed; one that redirects to a document
+        has moved there (a site's new URLs, http to https): ``moved``, not a new document at the
+        target (its ``added`` of this crawl is retracted)."""
         page = self.h.page(url)
         if page["kind"] not in DOCUMENT_KINDS or page["current_version"] is None \
                 or page["state"] not in ("live", "delisted"):
@@ -91,10 +95,29 @@ class Settlement:
             or tpage["state"] in ("missing", "removed") or tpage["kind"] in ("list", "home", "probe") \
             or is_container_url(target)
         if not gone:
-            return []
+            return self._moved_by_redirect(page, tpage)
         event = self.h.event(page, "removed", self.at, self.crawl_id, summary=f"redirected to {target}",
                              from_version=self.h.number(page["current_version"]), significance=1.0)
         self.h.update_page(page["id"], state="removed")
+        return [event]
+
+    def _moved_by_redirect(self, page: dict, tpage: dict) -> list[dict]:
+        if tpage["kind"] not in DOCUMENT_KINDS or tpage["current_version"] is None:
+            return []
+        added = self.db.execute("SELECT id FROM changes WHERE page_id = ? AND crawl_id = ? AND kind = 'added'",
+                                [tpage["id"], self.crawl_id]).fetchone()
+        if added is not None:
+            self.db.execute("DELETE FROM changes WHERE id = ?", [added[0]])
+        old, new = self.h.row("versions", page["current_version"]), self.h.row("versions", tpage["current_version"])
+        differs = sorted(field_changes(stored_content(old), stored_content(new))) if old["content_hash"] != \
+            new["content_hash"] else []
+        summary = f"moved from {page['url']} (which redirects here)" + (
+            f"; differs from its last version there in: {', '.join(differs)}" if differs else "")
+        event = self.h.event(tpage, "moved", self.at, self.crawl_id, to_version=new["number"], summary=summary,
+                             fields=[page["url"]])
+        if added is not None:
+            event["retracts"] = ["added"]
+        self.h.update_page(page["id"], state="redirect")
         return [event]
 
     # -- errors -----------------------------------------------------------------

@@ -6,8 +6,8 @@ server (archive/demosite/server.py) that behaves like nginx in front of a static
 page keeps its bytes, its ETag and its Last-Modified, so a conditional request gets 304; a list
 changes only when its items do; some answers are gzipped, some chunked. Each ``evolve()`` publishes
 the next edition by drawing operations — additions, deletions in every form sites use, restores
-with old and new bytes, silent revisions, date corrections, de-listing and re-listing, moves,
-reverts, replaced and unreadable attachments, a list page down for a crawl, transient 5xx and
+with old and new bytes, silent revisions, date corrections, de-listing and re-listing, moves
+(the old URL gone, or redirecting to the new), reverts, replaced and unreadable attachments, a list page down for a crawl, transient 5xx and
 timeouts, documents down for a crawl, documents and list pages answered for a crawl with a 200
 that is not the page (STAND_INS: walls, rate limits, maintenance, the server's error page, an
 empty body) — and returns the events a correct archive must report for it. Noise that must never count (visit counters, a header date widget, rotating IPv6-gateway
@@ -116,7 +116,8 @@ class Doc:
     att_rev: int = 0
     att_broken: bool = False
     state: str = "live"  # live | gone | moved
-    gone_mode: str | None = None
+    gone_mode: str | None = None  # gone: how it answers; moved: "redirect" (301 to moved_to) or None (gone)
+    moved_to: str | None = None
     listed: bool = True
     seen: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # contents the archive captured
     down_last: bool = False
@@ -270,6 +271,8 @@ class EvolvingSite(SiteServer):
                 routes[doc.path] = Resource(b"", status=302, headers={"Location": f"/col/{doc.column}/index.html"})
             elif doc.state == "gone" and doc.gone_mode == "errorpage":
                 routes[doc.path] = Resource(b"", status=302, headers={"Location": "/404.html"})
+            elif doc.state == "moved" and doc.gone_mode == "redirect":  # the old URL sends readers on
+                routes[doc.path] = Resource(b"", status=301, headers={"Location": doc.moved_to})
         return routes
 
     def _error_page(self) -> bytes:
@@ -384,9 +387,10 @@ class EvolvingSite(SiteServer):
             d.listed = True
             truth.append(Event("relisted", d.path))
         for d in pick(lambda d: d.state == "live" and d.listed and listable(d), 1, op="move"):
-            self.docs.append(Doc(d.id, d.column, d.title, d.published, list(d.paras), d.flavour, d.noisy,
-                                 path=d.path, state="moved", seen=list(d.seen)))
-            d.path = d.path.replace(".html", "_1.html")
+            old = Doc(d.id, d.column, d.title, d.published, list(d.paras), d.flavour, d.noisy, path=d.path,
+                      state="moved", seen=list(d.seen), gone_mode="redirect" if rng.random() < 0.5 else None)
+            self.docs.append(old)
+            d.path = old.moved_to = d.path.replace(".html", "_1.html")
             d.seen = [d.content()]  # the new URL's page has this one version
             truth.append(Event("moved", d.path))
         for d in pick(lambda d: d.state == "live" and len(d.seen) >= 2, 1, op="revert"):

@@ -169,6 +169,21 @@ def test_a_failed_list_page_keeps_everything_its_column_held(run):
     assert run.crawl((L1, 503, b""), (L1b, 200, listing(A)), (A, 304, None), (B, 304, None)) == []
 
 
+def test_a_document_redirected_to_its_new_url_has_moved(run):
+    """A site's new URLs (http to https, a new CMS's paths) answered by a 301 from the old ones: the
+    document moved — not a new document at the new URL (its ``added`` retracted), and said once."""
+    run.crawl((A, 200, page()))
+    assert run.crawl((A, 301, b"", None, B), (B, 200, page())) == ["moved"]
+    assert state(run, A) == "redirect" and state(run, B) == "live"
+    assert run.crawl((A, 301, b"", None, B), (B, 200, page())) == []
+    # …to a page known before, its text edited on the way: moved, and what differs is said.
+    c, d = "http://x.gov.cn/a/t3.html", "http://x.gov.cn/b/t3.html"
+    run.crawl((c, 200, page("第三号通知正文。")), (d, 200, page("第三号通知正文，有修改。")))
+    assert run.crawl((c, 301, b"", None, d), (d, 200, page("第三号通知正文，有修改。"))) == ["moved"]
+    summary = run.h.db.execute("SELECT summary FROM changes ORDER BY id DESC LIMIT 1").fetchone()[0]
+    assert summary.startswith(f"moved from {c}") and "body" in summary, summary
+
+
 def test_a_document_redirected_to_an_error_page_is_removed(run):
     run.crawl((A, 200, page()))
     error_page = "<html><head><title>页面不存在或已被删除</title></head><body>页面不存在或已被删除</body></html>"
