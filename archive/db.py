@@ -230,3 +230,10 @@ def m011_multipage_documents(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m012_untrusted_validators(db: sqlite_utils.Database) -> None:
+    # Hosts whose 304s cannot be trusted: a page of theirs changed while its ETag (or, without one,
+    # its Last-Modified) did not (archive/history.py). Conditional requests to them stop (archive/state.py).
+    db.execute("CREATE TABLE untrusted_validators (host TEXT PRIMARY KEY, crawl_id TEXT, at TEXT, url TEXT)")

@@ -350,7 +350,8 @@ class History:
                     events.append(self.event(page, "added", cap.fetched_at, cap.crawl_id, to_version=number,
                                              title=record.title, summary=summary))
                 else:
-                    events += self._changed(cap, page, record, content, current, number, was_removed)
+                    events += self._changed(cap, page, record, content, current, number, was_removed,
+                                            kept=self._kept_validators(cap, page["id"], current))
         if capture_id is None:
             self._capture_row(cap, page["id"], version_id)
         elif capture_id:
@@ -360,8 +361,23 @@ class History:
                          last_seen=cap.fetched_at, last_status=cap.status, error_streak=0)
         return events
 
+    def _kept_validators(self, cap: Capture, page_id: int, current: int) -> bool:
+        """True when the server answered new content with the validators of the old — its ETag, or
+        without one its Last-Modified: its 304s would hide the change. The host is remembered
+        (``untrusted_validators``); conditional requests to it stop (archive/state.py)."""
+        old = self.db.execute("SELECT etag, last_modified FROM captures WHERE page_id = ? AND version_id = ? "
+                              "AND status = 200 ORDER BY id DESC LIMIT 1", [page_id, current]).fetchone()
+        if old is None:
+            return False
+        etag, modified = old
+        kept = cap.etag == etag if cap.etag and etag else bool(cap.last_modified and cap.last_modified == modified)
+        if kept:
+            self.db.execute("INSERT OR IGNORE INTO untrusted_validators (host, crawl_id, at, url) VALUES (?, ?, ?, ?)",
+                            [urlsplit(cap.url).netloc.lower(), cap.crawl_id, cap.fetched_at, cap.url])
+        return kept
+
     def _changed(self, cap: Capture, page: dict, record: PageRecord, content: dict, current: int,
-                 number: int, was_removed: bool) -> list[dict]:
+                 number: int, was_removed: bool, kept: bool = False) -> list[dict]:
         events = []
         old = self.row("versions", current)
         old_content = stored_content(old)
@@ -378,6 +394,8 @@ class History:
         if record.text_error:
             summary = f"{summary}; text unreadable: {record.text_error}" if summary else \
                 f"file replaced; text unreadable: {record.text_error}"
+        if kept:  # (found by a request without validators: archive/state.py AUDIT_EVERY)
+            summary = f"{summary}; the server kept the old version's ETag/Last-Modified: its 304s are not trusted"
         events.append(self.event(
             page, "changed", cap.fetched_at, cap.crawl_id, from_version=old["number"],
             to_version=number, fields=sorted(changed), silent_revision=int(silent),

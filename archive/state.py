@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from .paths import DB_NAME, data_dir
 from .revisit import PageChecks
@@ -117,17 +118,42 @@ class EmptyState:
         return set()
 
 
-class SQLiteState:
-    """ArchiveState over a data directory's database, opened read-only (WAL: never blocks a writer)."""
+AUDIT_EVERY = 10  # GOVARCHIVE_AUDIT_EVERY: every Nth check of a page is asked without validators
+# The newest capture with content per URL — a 304 then confirms the current version (a soft 404
+# answered 200 too, but a 304 to its validators would "restore" a page still gone) — and how many
+# 304s have confirmed it since.
+VALIDATORS_SQL = (
+    "SELECT c.url, c.etag, c.last_modified, c.fetched_at, c.payload_digest, (SELECT count(*) FROM captures r "
+    "WHERE r.url = c.url AND r.status = 304 AND r.id > c.id) FROM captures c WHERE c.id IN (SELECT max(id) "
+    "FROM captures WHERE status = 200 AND version_id IS NOT NULL GROUP BY url)")
 
-    def __init__(self, data: str | Path | None = None) -> None:
+
+class SQLiteState:
+    """ArchiveState over a data directory's database, opened read-only (WAL: never blocks a writer).
+
+    Validators are trusted, not believed: a page confirmed by ``audit_every - 1`` 304s in a row is
+    asked next without them (a server can answer 304 to a page that changed — a Last-Modified that
+    stays, a cache, a configuration answering 304 to any If-Modified-Since), and a host found to
+    keep its validators for changed content (``untrusted_validators``) is asked without them always.
+    """
+
+    def __init__(self, data: str | Path | None = None, audit_every: int = AUDIT_EVERY) -> None:
         self.path = data_dir(data) / DB_NAME
+        self.audit_every = audit_every
         self._validators: dict[str, tuple[str | None, str | None]] | None = None
         self._payloads: dict[str, tuple[str, str]] | None = None
 
     @classmethod
     def from_settings(cls, settings) -> SQLiteState:  # noqa: ANN001 - any mapping with .get
-        return cls(settings.get("GOVARCHIVE_DATA"))
+        every = settings.get("GOVARCHIVE_AUDIT_EVERY")
+        return cls(settings.get("GOVARCHIVE_DATA"), AUDIT_EVERY if every is None else int(every))
+
+    def _trusted_validators(self) -> list[tuple]:
+        """(url, etag, modified, date, digest) of each URL whose validators a request may carry."""
+        untrusted = {h for (h,) in self._rows("SELECT host FROM untrusted_validators")}
+        return [row[:5] for row in self._rows(VALIDATORS_SQL)
+                if not (self.audit_every and row[5] >= self.audit_every - 1)
+                and urlsplit(row[0]).netloc.lower() not in untrusted]
 
     def for_crawl(self, crawl_id: str | None) -> SQLiteState:
         return self
@@ -136,9 +162,8 @@ class SQLiteState:
         """What a cluster's workers read of this archive (archive/cluster.py RedisState): for each URL
         its newest capture with content (validators and what a 304 confirms), the links of list
         and home pages, and the payloads stored in full."""
-        validators = {url: [etag, modified, url, date, digest] for url, etag, modified, date, digest in self._rows(
-            "SELECT url, etag, last_modified, fetched_at, payload_digest FROM captures WHERE id IN "
-            "(SELECT max(id) FROM captures WHERE status = 200 AND version_id IS NOT NULL GROUP BY url)")}
+        validators = {url: [etag, modified, url, date, digest]
+                      for url, etag, modified, date, digest in self._trusted_validators()}
         links = {url: json.loads(raw or "[]") for url, raw in self._rows(
             "SELECT p.url, v.links FROM pages p JOIN versions v ON v.id = p.current_version "
             "WHERE v.kind IN ('list', 'home')")}
@@ -160,11 +185,8 @@ class SQLiteState:
 
     def validator(self, key: str) -> tuple[str | None, str | None]:
         if self._validators is None:  # read once, at the crawl's start: what earlier crawls left
-            # The newest capture with content per URL: a 304 then confirms the current version (a
-            # soft 404 answered 200 too, but a 304 to its validators would "restore" a page still gone).
-            self._validators = {url: (etag, modified) for url, etag, modified in self._rows(
-                "SELECT url, etag, last_modified FROM captures WHERE id IN (SELECT max(id) FROM captures "
-                "WHERE status = 200 AND version_id IS NOT NULL GROUP BY url)") if etag or modified}
+            self._validators = {url: (etag, modified) for url, etag, modified, _, _ in self._trusted_validators()
+                                if etag or modified}
         return self._validators.get(key, (None, None))
 
     def revisit_target(self, key: str) -> tuple[str, str, str] | None:

@@ -16,6 +16,7 @@ import logging
 from scrapy.settings import BaseSettings
 
 from archive import __version__
+from archive.state import AUDIT_EVERY
 from archive.vocab import RETRY_STATUSES
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ DEFAULTS = {
     "GOVARCHIVE_EXTRACT_OVERRIDES": {},
     "GOVARCHIVE_MAX_BACKOFF": 300,  # seconds: the longest Retry-After honoured
     "GOVARCHIVE_MISSING_RECHECK_DAYS": 7,
+    "GOVARCHIVE_AUDIT_EVERY": AUDIT_EVERY,  # every Nth check of a page without validators (0: never)
     "GOVARCHIVE_REVISIT": "adaptive",  # which known pages a crawl checks again (archive/revisit.py); "full": all
     "GOVARCHIVE_MAX_INTERVAL_DAYS": 30,  # no known page goes unchecked longer
     "GOVARCHIVE_REVISIT_BUDGET": 0,  # rechecks per crawl, most overdue first; 0: no limit

@@ -93,7 +93,8 @@ def compare(edition: int, got: list[dict], truth: list[Event], base: str) -> Sco
 
 
 TABLE_KEYS = {"sites": "name", "crawls": "id", "pages": "id", "versions": "id", "captures": "id",
-              "changes": "id", "host_probes": "rowid", "frontier": "crawl_id, url", "coverage": "crawl_id, series"}
+              "changes": "id", "host_probes": "rowid", "frontier": "crawl_id, url", "coverage": "crawl_id, series",
+              "untrusted_validators": "host"}
 
 
 def table_rows(db_path: Path) -> dict[str, list[tuple]]:
