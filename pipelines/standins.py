@@ -29,7 +29,7 @@ import re
 
 STAND_IN_MAX_TEXT = 300  # a stand-in's whole visible text, chrome included: a sentence or two
 CHALLENGE_MAX_TEXT = 20  # a script challenge shows (almost) nothing
-STAND_IN_MAX_BYTES = 32 * 1024  # what the crawler reads for one: a small page (those seen: under 5 KB)
+STAND_IN_MAX_BYTES = 16 * 1024  # what the crawler reads for one: a small page (those seen: under 5 KB)
 SMALL_PAGE = 1024  # a page this short is read whatever its markup names
 
 _RIVERS = re.compile(r"\$_ts\s*=\s*window\s*\[\s*['\"]\$_ts['\"]\s*\]|\$_ts\.(?:nsd|cd)\s*=")
@@ -51,9 +51,15 @@ _TAG = re.compile(r"<\s*([A-Za-z][\w-]*)")
 SKELETON = frozenset("html head body meta title link style div span p br center font table tbody tr td".split())
 _REFRESH = re.compile(r"http-equiv\s*=\s*[\"']?\s*refresh", re.I)
 
-# A page the cascade could call a stand-in names one of these in its markup (the crawler's test).
-_MAY_STAND_IN = re.compile("|".join((r"\$_ts|document\s*\.\s*cookie", WALL_PHRASES.pattern, MAINTENANCE.pattern,
-                                     SERVER_ERROR.pattern)), re.I)
+# Words one of the rules above needs (the crawler's test, as literals: the rules' own patterns,
+# case-insensitive alternations, read a 4 KB page in 0.8 ms — every page the crawl fetches).
+_CJK_WORDS = ("频繁", "频率", "限制", "拦截", "阻断", "拒绝", "防火墙", "攻击", "不合法", "安全狗", "云锁", "创宇盾",
+              "请开启", "请启用", "维护", "升级", "暂停", "繁忙", "忙碌", "错误", "数据库", "异常", "出错")
+# …looked for in the bytes as sent, in the two encodings Chinese pages use (decoding first cost more).
+_WORD_BYTES = tuple({w.encode(c) for w in _CJK_WORDS for c in ("utf-8", "gb18030")})
+_ASCII_WORDS = (b"$_ts", b"cookie", b"access denied", b"too many requests", b"status 5", b"internal server error",
+                b"unavailable", b"bad gateway", b"gateway time", b"runtime error", b"server error in", b"whitelabel",
+                b"java.lang.")
 
 
 def stand_in(html: str, text: str, title: str | None = None, dated: bool = False) -> dict | None:
@@ -86,10 +92,11 @@ def page_stand_in(body: bytes, url: str, content_type: str | None) -> dict | Non
     the history reads every page whole, and such a page is an error there all the same.)"""
     if len(body) > STAND_IN_MAX_BYTES:
         return None
+    if len(body) >= SMALL_PAGE and not any(w in body for w in _WORD_BYTES):
+        low = body.lower()
+        if not any(w in low for w in _ASCII_WORDS):
+            return None
     from .decode import decode_html
     from .extract import extract_html
 
-    html, _ = decode_html(body, content_type)
-    if len(html) >= SMALL_PAGE and not _MAY_STAND_IN.search(html):
-        return None
-    return extract_html(html, url).stand_in
+    return extract_html(decode_html(body, content_type)[0], url).stand_in
