@@ -42,6 +42,7 @@ class CrawlSummary:
     evidence: str | None = None  # the chain's timestamp, when a TSA is configured (archive/chain.py)
     revisit: dict = field(default_factory=dict)  # known pages rechecked, not due, left by the budget
     robots_forbidden: int = 0  # requests robots.txt forbade (never sent)
+    redirected_away: dict[str, int] = field(default_factory=dict)  # redirects out of the crawl, by host
     robots_examples: list[str] = field(default_factory=list)  # the first of them
 
     def lines(self) -> list[str]:
@@ -70,6 +71,9 @@ class CrawlSummary:
                           if r.get("over_budget") else "") + ")")
         if self.workers:
             out.append("  workers: " + ", ".join(f"{w} {n}" for w, n in sorted(self.workers.items())))
+        if self.redirected_away:
+            out.append("  redirected outside the crawl's hosts (not followed; a profile's `hosts` may add them): "
+                       + ", ".join(f"{h} {n}" for h, n in sorted(self.redirected_away.items(), key=lambda x: -x[1])))
         if self.robots_forbidden:
             out.append(f"  robots.txt forbade {self.robots_forbidden} request(s), never sent: "
                        + ", ".join(self.robots_examples) + (" …" if self.robots_forbidden > len(self.robots_examples)
@@ -225,6 +229,7 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
         slowest=list(stats.get(vocab.STAT_SLOWEST) or []), fatal=stats.get(vocab.STAT_FATAL),
         coverage=rows, render=_by_last_part(stats, vocab.STAT_RENDER), revisit=_by_last_part(stats, vocab.STAT_REVISIT),
         robots_forbidden=int(stats.get("robotstxt/forbidden", 0)),
+        redirected_away=dict(stats.get(vocab.STAT_REDIRECTED_AWAY) or {}),
         robots_examples=list(stats.get(vocab.STAT_ROBOTS_FORBIDDEN) or []))
 
 

@@ -92,6 +92,7 @@ STAT_LINKS_OUT_OF_SCOPE = "govarchive/links/out_of_scope"  # links not followed 
 STAT_CONDITIONAL = "govarchive/conditional_requests"
 STAT_BACKOFFS = "govarchive/backoffs"
 STAT_MAX_BACKOFF = "govarchive/max_backoff_s"
+STAT_REDIRECTED_AWAY = "govarchive/redirected_away"  # {host: redirects to it}, outside the crawl's hosts
 STAT_ROBOTS_FORBIDDEN = "govarchive/robots_forbidden"  # URLs robots.txt forbade (the first few; Scrapy counts them)
 STAT_STAND_INS = "govarchive/stand_ins"  # 200 answers that were not the page (pipelines/standins.py): asked again
 STAT_WARC_BYTES = "govarchive/warc_bytes"

@@ -168,3 +168,19 @@ def test_a_crawl_says_what_robots_txt_forbade(tmp_path):
     assert asked.count("/") == 0 and "/robots.txt" in asked
     line = next(x for x in out.splitlines() if "robots.txt forbade" in x)
     assert site.url in line and "never sent" in line, out
+
+
+def test_a_crawl_says_where_pages_redirected_outside_its_hosts(tmp_path):
+    """A site moved to a new domain with 301s: not followed (out of scope), and the report names
+    the host, so a profile can add it — not only an anonymous `out_of_scope` count."""
+    from archive.demosite import Resource, SiteServer
+
+    page = "<html><head><title>首页</title></head><body><a href='/art/1.html'>关于第1号事项的通知</a></body></html>"
+    routes = {"/": Resource(page.encode()), "/art/1.html": Resource(page.encode())}
+    with SiteServer(dict(routes), host="127.0.0.2") as new, SiteServer(dict(routes)) as old:
+        old.routes = {p: Resource(b"", status=301, headers={"Location": new.url.rstrip("/") + p}) for p in routes}
+        out = cli("crawl", old.url, data=tmp_path / "data").stderr
+        assert not [p for _, p in new.requests]  # never fetched
+        host = new.url.split("/")[2]
+    line = next(x for x in out.splitlines() if "redirected outside" in x)
+    assert line.endswith(f"{host} 1") and "hosts" in line, out
