@@ -688,6 +688,14 @@ def demo_site(edition: int, port: int) -> None:
 
     site = DemoSite(edition=edition, port=port)
     click.echo(f"demo site edition {edition} at {site.url} (Ctrl-C to stop)", err=True)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Interrupted whatever the parent left: a process started in the background of a script (nohup
+    # …&, make under one) inherits SIGINT ignored, and Python keeps it so — Ctrl-C did nothing.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     try:
         site.httpd.serve_forever()
     except KeyboardInterrupt:

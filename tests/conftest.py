@@ -57,10 +57,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(cmd: list[str], ready_url: str, tries: int = 150):
+def serving(cmd: list[str], ready_url: str, tries: int = 150, **popen: object):
     """Run a server command as a child process until ``ready_url`` answers; yield the process;
-    terminate it afterwards."""
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    terminate it afterwards. ``popen``: more arguments for subprocess.Popen."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
     try:
         for _ in range(tries):
             try:
