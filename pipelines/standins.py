@@ -66,7 +66,9 @@ def stand_in(html: str, text: str, title: str | None = None, dated: bool = False
     """What answered in the page's place — ``{"what": "wall" | "server_error" | "empty", "why": …}``
     — or None for a page: ``html`` as served, ``text`` what a reader sees of it (scripts left out),
     ``title`` its <title>, ``dated``: it gives a date of publication."""
-    visible = len(re.sub(r"\s+", "", text))
+    if len("".join(text[:4 * STAND_IN_MAX_TEXT].split())) >= STAND_IN_MAX_TEXT:
+        return None  # (most pages: their start has the text already, the rest is not read)
+    visible = len("".join(text.split()))
     if visible >= STAND_IN_MAX_TEXT:
         return None
     if _RIVERS.search(html):
