@@ -177,7 +177,8 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
                      or parse_date(metas.get("PubDate")) or parse_date(metas.get("firstpublishedtime"))
                      or parse_date(metas.get("pubdate")) or _founder_date(html))
     rec.published = rec.published or _labelled_date(index) or _date_beside(soup, rec.title, container)
-    rec.stand_in = stand_in(html, page_text, _doc_title(soup), dated=rec.published is not None)
+    doc_title = _doc_title(soup)  # (the <title>: what the checks below read of the page as a whole)
+    rec.stand_in = stand_in(html, page_text, doc_title, dated=rec.published is not None)
     rec.source = (line_source or fields.get("source") or metas.get("ContentSource") or None)
     for name in ("index_no", "category", "publisher", "doc_no", "subject"):
         setattr(rec, name, fields.get(name) or None)
@@ -198,8 +199,8 @@ def extract_html(html: str, url: str, overrides: dict | None = None) -> PageReco
         # A 公文's 成文日期 is its 落款 date (GB/T 9704): read there when no box labels it.
         rec.written_on = rec.written_on or (rec.signed_on if rec.doc_no else None)
     if rec.kind == "home":
-        rec.title = _doc_title(soup) or rec.title
-    rec.soft_404 = looks_soft_404(_doc_title(soup), page_text, rec.body, dated=rec.published is not None,
+        rec.title = doc_title or rec.title
+    rec.soft_404 = looks_soft_404(doc_title, page_text, rec.body, dated=rec.published is not None,
                                   titled=headed and not SOFT_404_RE.search(rec.title or ""))
     if rec.kind not in ("list", "home") and kind_of(rec.title, rec.body):  # a report to read as data
         rec.annual = read_report(html, rec.title, rec.published, rec.body)
