@@ -229,7 +229,7 @@ def run_crawl(data: Path, urls: list[str], *, site: str | None = None, concurren
         slowest=list(stats.get(vocab.STAT_SLOWEST) or []), fatal=stats.get(vocab.STAT_FATAL),
         coverage=rows, render=_by_last_part(stats, vocab.STAT_RENDER), revisit=_by_last_part(stats, vocab.STAT_REVISIT),
         robots_forbidden=int(stats.get("robotstxt/forbidden", 0)),
-        redirected_away=dict(stats.get(vocab.STAT_REDIRECTED_AWAY) or {}),
+        redirected_away=_by_last_part(stats, vocab.STAT_REDIRECTED_AWAY),
         robots_examples=list(stats.get(vocab.STAT_ROBOTS_FORBIDDEN) or []))
 
 

@@ -142,10 +142,7 @@ class GovSiteSpider(scrapy.Spider):
                     yield self._request(target, ctx, govarchive_chain=chain)
                 elif not ctx.scope.allows(target):
                     self.crawler.stats.inc_value(STAT_ERRORS.format("out_of_scope"))
-                    away = dict(self.crawler.stats.get_value(STAT_REDIRECTED_AWAY) or {})  # where: said
-                    host = urlsplit(target).netloc or target
-                    away[host] = away.get(host, 0) + 1
-                    self.crawler.stats.set_value(STAT_REDIRECTED_AWAY, away)
+                    self.crawler.stats.inc_value(STAT_REDIRECTED_AWAY.format(urlsplit(target).netloc or target))
             return
         found = response.meta.get("govarchive_discovery")
         if found is None:  # nothing archived this response (GOVARCHIVE_ENABLED off): read it here
